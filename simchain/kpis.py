@@ -1,0 +1,163 @@
+"""KPIs: plain functions over the run's tables (never over simulator internals).
+
+Everything is measured over the observation window [start + warm_up, start + horizon): flows
+count what was created (orders) or placed (replenishments) in the window; levels are
+time-weighted over the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simchain.scenario.schema import Scenario
+from simchain.timebase import DAYS_PER_YEAR, HOURS_PER_DAY
+
+HOUR = pd.Timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The observation window, as timestamps and as a length in days."""
+
+    begin: pd.Timestamp
+    end: pd.Timestamp
+
+    @classmethod
+    def of(cls, sc: Scenario) -> Window:
+        start = pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
+        return cls(
+            start + pd.Timedelta(hours=sc.calendar.warm_up),
+            start + pd.Timedelta(hours=sc.calendar.horizon),
+        )
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.begin) / HOUR / HOURS_PER_DAY
+
+
+def time_weighted(
+    log: pd.DataFrame, value: str, window: Window, keys: tuple[str, ...] = ("warehouse", "sku")
+) -> pd.Series:
+    """Time-weighted mean of a level per key over the window, from a change log.
+
+    Each row's value holds from its time until the next row of the same key (or the window's
+    end); rows before the window count from its beginning.
+    """
+    if log.empty:
+        return pd.Series(dtype=float)
+    df = log.sort_values([*keys, "time"], kind="stable")
+    same_next = np.ones(len(df), dtype=bool)
+    for k in keys:
+        col = df[k].to_numpy()
+        same_next[:-1] &= col[1:] == col[:-1]
+    same_next[-1] = False
+    t = df["time"].to_numpy()
+    nxt = np.empty_like(t)
+    nxt[:-1] = t[1:]
+    nxt = np.where(same_next, nxt, np.datetime64(window.end, "ms"))
+    begin = np.datetime64(window.begin, "ms")
+    end = np.datetime64(window.end, "ms")
+    lo = np.maximum(t, begin)
+    hi = np.minimum(nxt, end)
+    weight = np.maximum((hi - lo) / np.timedelta64(1, "h"), 0.0)
+    total_h = (end - begin) / np.timedelta64(1, "h")
+    area = pd.Series(df[value].to_numpy(dtype=float) * weight).groupby(
+        [df[k].to_numpy() for k in keys]
+    ).sum()
+    return area / total_h
+
+
+def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
+    """The KPI table of one run (metric -> value); see the README for definitions."""
+    w = Window.of(sc)
+    orders = tables["orders"]
+    lines = tables["order_lines"]
+    inv = tables["inventory"]
+    rep = tables["replenishments"]
+    k: dict[str, float] = {}
+
+    obs = orders[orders["created"] >= w.begin]
+    units = float(obs["units"].sum())
+    k["orders"] = float(len(obs))
+    k["units_demanded"] = units
+    k["fill_rate"] = _ratio(float(obs["units_from_stock"].sum()), units)
+    k["order_fill_rate"] = _ratio(float((obs["units_from_stock"] == obs["units"]).sum()), len(obs))
+    due = obs[obs["promised"] < w.end]
+    on_time = (due["status"] == "delivered") & (due["delivered"] <= due["promised"])
+    k["otif"] = _ratio(float((on_time & (due["units_lost"] == 0)).sum()), len(due))
+    k["lost_sales_units"] = float(obs["units_lost"].sum())
+    k["backordered_units"] = float(obs["units_backordered"].sum())
+    k["cancelled_orders"] = float((obs["status"] == "cancelled").sum())
+    done = obs[obs["status"] == "delivered"]
+    cycle = ((done["delivered"] - done["created"]) / HOUR).to_numpy(dtype=float)
+    k["delivered_orders"] = float(len(done))
+    k["cycle_time_mean_h"] = float(cycle.mean()) if len(cycle) else float("nan")
+    k["cycle_time_p95_h"] = float(np.percentile(cycle, 95)) if len(cycle) else float("nan")
+
+    on_hand = time_weighted(inv, "on_hand", w)
+    backorders = time_weighted(inv, "backorders", w)
+    k["avg_on_hand_units"] = float(on_hand.sum())
+    k["avg_backorder_units"] = float(backorders.sum())
+    unit_cost = pd.Series({s: v.unit_cost for s, v in sc.skus.items()})
+    hold_day = pd.Series({s: sc.holding_cost_per_day(s) for s in sc.skus})
+    sku_of = on_hand.index.get_level_values(1) if len(on_hand) else pd.Index([])
+    avg_value = float((on_hand.to_numpy() * unit_cost.reindex(sku_of).to_numpy()).sum())
+    obs_lines = lines[lines["order_id"].isin(obs["order_id"])]
+    served = obs_lines["units"] - obs_lines["lost"]
+    cogs = float((served * obs_lines["sku"].map(unit_cost).astype(float)).sum())
+    k["inventory_turns"] = _ratio(cogs * DAYS_PER_YEAR / w.days, avg_value)
+
+    k["holding_cost"] = float(
+        (on_hand.to_numpy() * hold_day.reindex(sku_of).to_numpy()).sum() * w.days
+    )
+    placed = rep[rep["placed"] >= w.begin]
+    k["replenishment_orders"] = float(placed["order_id"].nunique())
+    k["ordering_cost"] = k["replenishment_orders"] * sc.costs.ordering_cost
+    purchases = placed[placed["kind"] == "purchase"]
+    k["purchase_cost"] = float(
+        (purchases["quantity"] * purchases["sku"].map(unit_cost).astype(float)).sum()
+    )
+    moved = rep[(rep["shipped"] >= w.begin) & rep["received"].notna()]
+    k["transport_cost"] = float(obs["transport_cost"].sum() + moved["transport_cost"].sum())
+    lost_cost = obs_lines["lost"] * obs_lines["sku"].map(
+        {s: sc.lost_sale_cost(s) for s in sc.skus}
+    ).astype(float)
+    k["shortage_cost"] = float(
+        lost_cost.sum()
+        + k["avg_backorder_units"] * sc.costs.backorder_cost_per_unit_day * w.days
+    )
+    k["total_cost"] = (
+        k["holding_cost"] + k["ordering_cost"] + k["purchase_cost"] + k["transport_cost"]
+        + k["shortage_cost"]
+    )
+    k.update(picker_utilization(orders, sc, w))
+    return k
+
+
+def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:
+    """Busy picker-hours / available picker-hours in the window, overall and per warehouse."""
+    out: dict[str, float] = {}
+    busy_total = 0.0
+    avail_total = 0.0
+    hours = w.days * HOURS_PER_DAY
+    for name, wh in sc.warehouses.items():
+        if wh.pickers is None:
+            continue
+        mine = orders[(orders["warehouse"] == name) & orders["pick_start"].notna()]
+        start = mine["pick_start"].clip(lower=w.begin, upper=w.end)
+        end = mine["picked"].fillna(w.end).clip(lower=w.begin, upper=w.end)
+        busy = float(((end - start) / HOUR).sum())
+        avail = wh.pickers.count * hours
+        out[f"picker_utilization.{name}"] = busy / avail
+        busy_total += busy
+        avail_total += avail
+    out["picker_utilization"] = _ratio(busy_total, avail_total)
+    return dict(sorted(out.items(), key=lambda kv: (kv[0] != "picker_utilization", kv[0])))
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else float("nan")

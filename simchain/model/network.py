@@ -1,0 +1,255 @@
+"""The supply chain as SimPy sees it: built from a Scenario, run once, recorded in columns.
+
+Long-lived actors (one demand process per region) are generator processes; orders, picks,
+shipments and receipts are single timeout events with a callback, so an order costs about
+three events: arrival, pick done, delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+from simpy.events import Timeout
+
+from simchain.demand import RegionDemand
+from simchain.model import orders as st
+from simchain.model.orders import OrderBook
+from simchain.model.suppliers import Supplier
+from simchain.model.warehouses import Warehouse
+from simchain.policies.routing import RoutingPolicy
+from simchain.recording import NAN, Columns
+from simchain.scenario.distributions import Sampler
+from simchain.scenario.schema import Scenario
+from simchain.streams import Streams
+from simchain.timebase import HOURS_PER_DAY
+
+INVENTORY_COLUMNS = {
+    "time": "d",
+    "warehouse": "h",
+    "sku": "i",
+    "on_hand": "q",
+    "backorders": "q",
+    "on_order": "q",
+}
+REPLENISHMENT_COLUMNS = {
+    "order_id": "q",
+    "placed": "d",
+    "shipped": "d",
+    "received": "d",
+    "source": "h",
+    "destination": "h",
+    "sku": "i",
+    "quantity": "q",
+    "transport_cost": "d",
+}
+
+
+class SupplyChain:
+    """All actors of one run, wired together; `run()` simulates the whole horizon."""
+
+    def __init__(self, scenario: Scenario, streams: Streams):
+        self.scenario = scenario
+        self.streams = streams
+        self.env = simpy.Environment()
+        self.horizon = scenario.calendar.horizon
+        self.sku_names = list(scenario.skus)
+        self.region_names = list(scenario.regions)
+        self.warehouse_names = list(scenario.warehouses)
+        self.supplier_names = list(scenario.suppliers)
+        # Replenishment sources and destinations share one index space: suppliers, then
+        # warehouses.
+        self.node_names = self.supplier_names + self.warehouse_names
+        self.book = OrderBook()
+        self.inventory_log = Columns(INVENTORY_COLUMNS)
+        self.replenishment_log = Columns(REPLENISHMENT_COLUMNS)
+        self.routing: RoutingPolicy = scenario.routing
+
+        self.suppliers = {
+            name: Supplier(i, name, spec, streams.sampler(f"lead_time/{name}", spec.lead_time))
+            for i, (name, spec) in enumerate(scenario.suppliers.items())
+        }
+        self.warehouses: list[Warehouse] = []
+        for i, (name, spec) in enumerate(scenario.warehouses.items()):
+            policies = [scenario.policy_for(name, s) for s in self.sku_names]
+            pickers = spec.pickers
+            self.warehouses.append(
+                Warehouse(
+                    self,
+                    i,
+                    name,
+                    policies,
+                    pickers.count if pickers else None,
+                    streams.sampler(f"pick_time/{name}", pickers.pick_time) if pickers else None,
+                )
+            )
+        self._by_name = {w.name: w for w in self.warehouses}
+        # Lanes: transit samplers and unit costs, by (origin warehouse, destination name).
+        self.lane_transit: dict[tuple[int, str], Sampler] = {}
+        self.lane_cost: dict[tuple[int, str], float] = {}
+        for origin, dests in scenario.lanes.items():
+            w = self._by_name[origin].index
+            for dest, lane in dests.items():
+                self.lane_transit[(w, dest)] = streams.sampler(
+                    f"transit/{origin}/{dest}", lane.transit_time
+                )
+                self.lane_cost[(w, dest)] = lane.cost_per_unit
+        # Regions: candidate warehouses nearest first (mean lane transit), and lane lookups.
+        self.nearest_first: list[list[int]] = []
+        self.region_lanes: list[dict[int, tuple[Sampler, float]]] = []
+        self.lost_sales: list[bool] = []
+        for r, (name, region) in enumerate(scenario.regions.items()):
+            cands = sorted(
+                (self._by_name[w].index for w in region.served_by),
+                key=lambda w, rn=name: (  # type: ignore[misc]
+                    scenario.lanes[self.warehouse_names[w]][rn].transit_time.mean_value(),
+                    w,
+                ),
+            )
+            self.nearest_first.append(list(cands))
+            self.region_lanes.append(
+                {w: (self.lane_transit[(w, name)], self.lane_cost[(w, name)]) for w in cands}
+            )
+            self.lost_sales.append(region.unmet_demand == "lost_sales")
+            del r
+        # Open replenishment orders: id -> [placed, source node, destination warehouse, sku,
+        # quantity, quantity received]
+        self.open_replenishments: dict[int, list[Any]] = {}
+        self._next_rid = 0
+
+    # --- set-up and run -------------------------------------------------------------------
+
+    def run(self) -> None:
+        sc = self.scenario
+        for w in self.warehouses:
+            init = sc.warehouses[w.name].initial_stock
+            for s, sku in enumerate(self.sku_names):
+                if init == "target":
+                    w.on_hand[s] = max(w.policies[s].target_level(), 0)
+                else:
+                    w.on_hand[s] = init.get(sku, 0)
+        for w in self.warehouses:
+            for s in range(len(self.sku_names)):
+                w.review(s)
+                w.log(s)
+        for r, name in enumerate(self.region_names):
+            demand = RegionDemand(sc, sc.regions[name], self.streams.rng(f"demand/{name}"))
+            self.env.process(self._customers(r, demand))
+        self.env.run(until=self.horizon)
+        self._flush_open_replenishments()
+
+    def _customers(self, r: int, demand: RegionDemand) -> Generator[simpy.Event, Any, None]:
+        """A region's customers: one day of arrivals drawn in bulk, then replayed in SimPy."""
+        env = self.env
+        promise = self.scenario.regions[self.region_names[r]].promised_within
+        day_start = 0.0
+        while day_start < self.horizon:
+            day = demand.day(day_start, self.horizon)
+            skus = day.skus.tolist()
+            units = day.units.tolist()
+            k = 0
+            for t, n in zip(day.times.tolist(), day.n_lines.tolist(), strict=True):
+                yield Timeout(env, t - env.now)
+                self.new_order(r, t, t + promise, skus[k : k + n], units[k : k + n])
+                k += n
+            day_start += HOURS_PER_DAY
+
+    # --- customer orders ------------------------------------------------------------------
+
+    def new_order(self, r: int, now: float, promised: float, skus: list[int],
+                  units: list[int]) -> int:
+        oid = self.book.new(r, now, promised, skus, units)
+        whs = self.warehouses
+        w = self.routing.choose(self.nearest_first[r], lambda i: whs[i].can_serve(skus, units))
+        self.book.o["warehouse"][oid] = w
+        whs[w].allocate(oid, self.lost_sales[r])
+        return oid
+
+    def line_filled(self, line: int, units: int, complete: bool, wh: Warehouse) -> None:
+        """Backordered units of a customer line arrived; release the order when all have."""
+        o, ln = self.book.o, self.book.ln
+        oid = ln["order_id"][line]
+        if complete:
+            ln["filled"][line] = self.env.now
+        o["pending_units"][oid] -= units
+        if o["pending_units"][oid] == 0:
+            o["allocated"][oid] = self.env.now
+            wh.ready(oid)
+
+    def ship_order(self, oid: int, wh: Warehouse) -> None:
+        """Hand a picked order to the lane carrier of its region."""
+        o = self.book.o
+        transit, cost = self.region_lanes[o["region"][oid]][wh.index]
+        o["shipped"][oid] = self.env.now
+        o["status"][oid] = st.IN_TRANSIT
+        o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
+        Timeout(self.env, transit(), oid).callbacks.append(self._delivered)
+
+    def _delivered(self, event: Timeout) -> None:
+        oid: int = event.value
+        o = self.book.o
+        o["delivered"][oid] = self.env.now
+        o["status"][oid] = st.DELIVERED
+
+    # --- replenishment --------------------------------------------------------------------
+
+    def replenish(self, wh: Warehouse, sku: int, quantity: int) -> None:
+        """Place a replenishment order for `wh` with its supplier or upstream warehouse."""
+        rid = self._next_rid
+        self._next_rid += 1
+        now = self.env.now
+        source = self.scenario.warehouses[wh.name].replenished_from
+        if source in self.suppliers:
+            sup = self.suppliers[source]
+            self.open_replenishments[rid] = [now, sup.index, wh.index, sku, quantity, 0]
+            dispatch, arrival = sup.dispatch_and_arrival(now, quantity)
+            Timeout(self.env, arrival - now, (rid, dispatch, quantity, 0.0)).callbacks.append(
+                self._received
+            )
+        else:
+            up = self._by_name[source]
+            self.open_replenishments[rid] = [
+                now, len(self.suppliers) + up.index, wh.index, sku, quantity, 0
+            ]
+            up.claim_transfer(rid, sku, quantity)
+
+    def ship_transfer(self, rid: int, quantity: int) -> None:
+        """An upstream warehouse ships (part of) a transfer order down its lane."""
+        placed, src, dest, sku, _q, _got = self.open_replenishments[rid]
+        up = src - len(self.suppliers)
+        key = (up, self.warehouse_names[dest])
+        cost = self.lane_cost[key] * quantity
+        transit = self.lane_transit[key]()
+        Timeout(self.env, transit, (rid, self.env.now, quantity, cost)).callbacks.append(
+            self._received
+        )
+
+    def _received(self, event: Timeout) -> None:
+        rid, shipped, quantity, cost = event.value
+        rec = self.open_replenishments[rid]
+        placed, src, dest, sku = rec[0], rec[1], rec[2], rec[3]
+        rec[5] += quantity
+        if rec[5] == rec[4]:
+            del self.open_replenishments[rid]
+        self._record_replenishment(rid, placed, shipped, self.env.now, src, dest, sku, quantity,
+                                   cost)
+        self.warehouses[dest].receive(sku, quantity)
+
+    def _record_replenishment(self, rid: int, placed: float, shipped: float, received: float,
+                              src: int, dest: int, sku: int, quantity: int, cost: float) -> None:
+        c = self.replenishment_log.cols
+        c["order_id"].append(rid)
+        c["placed"].append(placed)
+        c["shipped"].append(shipped)
+        c["received"].append(received)
+        c["source"].append(src)
+        c["destination"].append(dest)
+        c["sku"].append(sku)
+        c["quantity"].append(quantity)
+        c["transport_cost"].append(cost)
+
+    def _flush_open_replenishments(self) -> None:
+        """Rows for what is still on order at the end: received is NaN."""
+        for rid, (placed, src, dest, sku, qty, got) in sorted(self.open_replenishments.items()):
+            self._record_replenishment(rid, placed, NAN, NAN, src, dest, sku, qty - got, 0.0)

@@ -1,0 +1,199 @@
+"""Warehouses: a stock ledger per SKU, backorder queues, and pickers.
+
+Ledger per SKU: `on_hand` (free stock, not yet allocated to an order), `backorders` (units
+owed to customer lines and to downstream transfer orders), `on_order` (units ordered upstream,
+not yet received). Inventory position = on_hand + on_order - backorders.
+
+Event-order convention (the validation tests rely on it): an arriving demand is served from
+`on_hand` at its arrival instant, before any receipt at the same instant; the stocking policy
+is asked right after the demand is booked; a receipt fills the oldest backorders first.
+
+Speed: the immediate case (stock on hand, a free picker) creates no event; an order waits in a
+deque, never in a SimPy process.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from simpy.events import Timeout
+
+from simchain.model import orders as st
+from simchain.policies.stocking import StockingPolicy
+from simchain.scenario.distributions import Sampler
+
+if TYPE_CHECKING:
+    from simchain.model.network import SupplyChain
+
+LINE = 0  # a claim by a customer order line
+TRANSFER = 1  # a claim by a downstream warehouse's transfer order
+
+
+class Warehouse:
+    def __init__(
+        self,
+        chain: SupplyChain,
+        index: int,
+        name: str,
+        policies: list[StockingPolicy],
+        pickers: int | None,
+        pick_time: Sampler | None,
+    ):
+        self.chain = chain
+        self.env = chain.env
+        self.index = index
+        self.name = name
+        n = len(policies)
+        self.policies = policies
+        self.on_hand = [0] * n
+        self.backorders = [0] * n
+        self.on_order = [0] * n
+        self.waiting: list[deque[list[int]]] = [deque() for _ in range(n)]
+        self.pickers = pickers
+        self.free_pickers = pickers or 0
+        self.pick_time = pick_time
+        self.pick_queue: deque[int] = deque()
+        log = chain.inventory_log.cols
+        self._log_t = log["time"].append
+        self._log_w = log["warehouse"].append
+        self._log_s = log["sku"].append
+        self._log_oh = log["on_hand"].append
+        self._log_bo = log["backorders"].append
+        self._log_oo = log["on_order"].append
+
+    # --- ledger ---------------------------------------------------------------------------
+
+    def log(self, sku: int) -> None:
+        self._log_t(self.env.now)
+        self._log_w(self.index)
+        self._log_s(sku)
+        self._log_oh(self.on_hand[sku])
+        self._log_bo(self.backorders[sku])
+        self._log_oo(self.on_order[sku])
+
+    def position(self, sku: int) -> int:
+        return self.on_hand[sku] + self.on_order[sku] - self.backorders[sku]
+
+    def can_serve(self, skus: list[int], units: list[int]) -> bool:
+        """Whether stock on hand covers every line of an order."""
+        on_hand = self.on_hand
+        if len(skus) == 1:
+            return on_hand[skus[0]] >= units[0]
+        need: dict[int, int] = {}
+        for s, u in zip(skus, units, strict=True):
+            need[s] = need.get(s, 0) + u
+        return all(on_hand[s] >= u for s, u in need.items())
+
+    def review(self, sku: int) -> None:
+        """Ask the SKU's policy whether to order, and place the order upstream."""
+        q = self.policies[sku].order_quantity(self.position(sku))
+        if q > 0:
+            self.on_order[sku] += q
+            self.chain.replenish(self, sku, q)
+
+    def allocate(self, oid: int, lost_sales: bool) -> None:
+        """Serve a new customer order from stock; backorder or lose what is short."""
+        book = self.chain.book
+        o, ln = book.o, book.ln
+        first = o["first_line"][oid]
+        n = o["n_lines"][oid]
+        now = self.env.now
+        on_hand = self.on_hand
+        pending = 0
+        served = 0
+        lost = 0
+        for line in range(first, first + n):
+            s = ln["sku"][line]
+            u = ln["units"][line]
+            take = on_hand[s] if on_hand[s] < u else u
+            on_hand[s] -= take
+            short = u - take
+            ln["from_stock"][line] = take
+            served += take
+            if short == 0:
+                ln["filled"][line] = now
+            elif lost_sales:
+                ln["lost"][line] = short
+                lost += short
+                ln["filled"][line] = now
+            else:
+                ln["backordered"][line] = short
+                self.backorders[s] += short
+                self.waiting[s].append([LINE, line, short])
+                pending += short
+            self.review(s)
+            self.log(s)
+        o["units_from_stock"][oid] = served
+        o["units_backordered"][oid] = pending
+        o["units_lost"][oid] = lost
+        o["pending_units"][oid] = pending
+        if pending:
+            return
+        o["allocated"][oid] = now
+        if served:
+            self.ready(oid)
+        else:
+            o["status"][oid] = st.LOST
+
+    def claim_transfer(self, rid: int, sku: int, quantity: int) -> None:
+        """A downstream warehouse's transfer order: ship what is on hand, owe the rest."""
+        take = min(self.on_hand[sku], quantity)
+        if take:
+            self.on_hand[sku] -= take
+            self.chain.ship_transfer(rid, take)
+        short = quantity - take
+        if short:
+            self.backorders[sku] += short
+            self.waiting[sku].append([TRANSFER, rid, short])
+        self.review(sku)
+        self.log(sku)
+
+    def receive(self, sku: int, quantity: int) -> None:
+        """Goods in: fill the oldest backorders first, keep the rest on hand."""
+        self.on_hand[sku] += quantity
+        self.on_order[sku] -= quantity
+        wait = self.waiting[sku]
+        chain = self.chain
+        while wait and self.on_hand[sku] > 0:
+            claim = wait[0]
+            take = min(self.on_hand[sku], claim[2])
+            self.on_hand[sku] -= take
+            self.backorders[sku] -= take
+            claim[2] -= take
+            if claim[2] == 0:
+                wait.popleft()
+            if claim[0] == LINE:
+                chain.line_filled(claim[1], take, claim[2] == 0, self)
+            else:
+                chain.ship_transfer(claim[1], take)
+        self.log(sku)
+
+    # --- picking --------------------------------------------------------------------------
+
+    def ready(self, oid: int) -> None:
+        """An order whose stock is all allocated goes to picking."""
+        self.chain.book.o["status"][oid] = st.AWAITING_PICK
+        if self.pickers is None:
+            o = self.chain.book.o
+            o["pick_start"][oid] = o["picked"][oid] = self.env.now
+            self.chain.ship_order(oid, self)
+        elif self.free_pickers:
+            self.free_pickers -= 1
+            self._start_pick(oid)
+        else:
+            self.pick_queue.append(oid)
+
+    def _start_pick(self, oid: int) -> None:
+        assert self.pick_time is not None
+        self.chain.book.o["pick_start"][oid] = self.env.now
+        Timeout(self.env, self.pick_time(), oid).callbacks.append(self._picked)
+
+    def _picked(self, event: Timeout) -> None:
+        oid: int = event.value
+        self.chain.book.o["picked"][oid] = self.env.now
+        if self.pick_queue:
+            self._start_pick(self.pick_queue.popleft())
+        else:
+            self.free_pickers += 1
+        self.chain.ship_order(oid, self)

@@ -1,0 +1,328 @@
+"""YAML -> validated Scenario, with errors that name the file, the line and the field.
+
+Loading keeps a map from each field path to its line, applies `--set` overrides to the raw
+data (so they are validated like the file), then maps every pydantic and cross-reference
+problem back to a line.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simchain.errors import Problem, ScenarioError, suggest
+from simchain.scenario import references
+from simchain.scenario.schema import Scenario
+
+PathT = tuple[str | int, ...]
+
+
+def load_scenario(
+    path: str | Path, overrides: Sequence[str] = (), days: float | None = None
+) -> Scenario:
+    """Read, override and validate a scenario file; raise ScenarioError on any mistake."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, [Problem((), "file not found")]) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source, [Problem((), f"cannot read the file: {exc}")]) from None
+    return load_text(text, source, overrides, days)
+
+
+def load_text(
+    text: str, source: str = "<text>", overrides: Sequence[str] = (), days: float | None = None
+) -> Scenario:
+    """As load_scenario, from YAML text already in memory."""
+    data, lines = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [Problem((), "expected a mapping of scenario blocks")])
+    overridden = apply_overrides(data, overrides, source)
+    if days is not None:
+        if days <= 0:
+            raise ScenarioError(source, [Problem(("--days",), f"must be > 0, found {days}")])
+        cal = data.get("calendar")
+        if isinstance(cal, dict):
+            cal["horizon"] = f"{days}d"
+            overridden[("calendar", "horizon")] = f"--days {days}"
+    return validate(data, source, lines, overridden)
+
+
+def validate(
+    data: dict[str, Any],
+    source: str,
+    lines: dict[PathT, int] | None = None,
+    overridden: dict[PathT, str] | None = None,
+) -> Scenario:
+    """Validate raw data (as loaded from YAML) into a Scenario."""
+    lines = lines or {}
+    overridden = overridden or {}
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = _from_pydantic(exc, data)
+    else:
+        problems = references.check(sc)
+        if not problems:
+            return sc
+    raise ScenarioError(source, _locate(problems, lines, overridden))
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathT, int]]:
+    """Safe-load YAML and return (data, {field path: 1-based line})."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise ScenarioError(source, [Problem((), f"YAML syntax error: {what}", line)]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, [Problem((), f"YAML error: {exc}")]) from None
+    lines: dict[PathT, int] = {}
+    problems: list[Problem] = []
+    if node is not None:
+        _walk(node, (), lines, problems)
+    if problems:
+        raise ScenarioError(source, problems)
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], problems: list[Problem]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                problems.append(
+                    Problem((*path, key), "key appears twice", key_node.start_mark.line + 1)
+                )
+            seen.add(key)
+            _walk(value_node, (*path, key), lines, problems)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), lines, problems)
+
+
+# --- --set overrides ---------------------------------------------------------------------
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str], source: str) -> dict[PathT, str]:
+    """Apply 'a.b.c=value' overrides in place; a path that names nothing is an error."""
+    done: dict[PathT, str] = {}
+    for item in overrides:
+        problem = _apply_one(data, item)
+        if isinstance(problem, Problem):
+            raise ScenarioError(source, [problem])
+        done[problem] = f"--set {item}"
+    return done
+
+
+def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
+    if "=" not in item:
+        return Problem(("--set",), f"expected path.to.field=value, found {item!r}")
+    dotted, raw = item.split("=", 1)
+    keys = [k for k in dotted.strip().split(".")]
+    if not dotted.strip() or any(not k for k in keys):
+        return Problem(("--set",), f"malformed field path {dotted!r} in {item!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    node: Any = data
+    path: list[str | int] = []
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        step: str | int = key
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                return Problem(tuple(path), f"--set {item}: no item {key} in this list")
+            step = int(key)
+        elif isinstance(node, dict):
+            if key not in node and not last:
+                return Problem(
+                    tuple(path),
+                    f"--set {item}: '{key}' is not under "
+                    f"{'.'.join(map(str, path)) or 'the top level'}" + suggest(key, node),
+                )
+        else:
+            return Problem(tuple(path), f"--set {item}: '{'.'.join(map(str, path))}' is a value, "
+                           "not a block")
+        path.append(step)
+        if last:
+            if isinstance(node, dict) and key not in node and not _is_field(tuple(path), data):
+                siblings = list(node) + _field_names(tuple(path[:-1]), data)
+                return Problem(tuple(path), f"--set {item}: unknown field '{key}'"
+                               + suggest(key, siblings))
+            node[step] = value
+        else:
+            node = node[step]
+    return tuple(path)
+
+
+# --- mapping pydantic errors to fields and lines -------------------------------------------
+
+
+def _model_at(path: PathT, data: Any) -> type[BaseModel] | None:
+    """The pydantic model class describing the mapping at `path` (None for plain mappings)."""
+    ann: Any = Scenario
+    node = data
+    for key in path:
+        ann = _pick(ann, node)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(str(key))
+            if field is None:
+                return None
+            ann = field.annotation
+        else:
+            origin = typing.get_origin(ann)
+            args = typing.get_args(ann)
+            if origin in (dict, list, tuple) and args:
+                ann = args[-1] if origin is dict else args[0]
+            else:
+                return None
+        node = node.get(key) if isinstance(node, dict) else None
+    ann = _pick(ann, node)
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def _pick(ann: Any, node: Any) -> Any:
+    """Unwrap Annotated/Optional/unions, choosing a tagged member by the data's 'kind'."""
+    while True:
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            ann = typing.get_args(ann)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(ann) if a is not type(None)]
+            chosen = members[0] if members else ann
+            for m in members:
+                inner = typing.get_args(m)[0] if typing.get_origin(m) is typing.Annotated else m
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    kind = inner.model_fields.get("kind")
+                    if kind is None or (isinstance(node, dict) and node.get("kind") == kind.default):
+                        chosen = m
+                        break
+                elif isinstance(node, dict) and typing.get_origin(inner) is dict:
+                    chosen = m
+            ann = chosen
+            continue
+        return ann
+
+
+def _field_names(path: PathT, data: Any) -> list[str]:
+    model = _model_at(path, data)
+    return [n for n in model.model_fields if n != "unit"] if model else []
+
+
+def _is_field(path: PathT, data: Any) -> bool:
+    return str(path[-1]) in _field_names(path[:-1], data)
+
+
+def _clean(loc: Sequence[str | int], data: Any, keep_last: bool) -> PathT:
+    """Drop pydantic's union-member tags from a loc, keeping keys that exist in the data."""
+    out: list[str | int] = []
+    node = data
+    for i, key in enumerate(loc):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+            out.append(key)
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+            out.append(key)
+        elif keep_last and i == len(loc) - 1 and isinstance(key, str) and (
+            not _looks_like_tag(key)
+        ):
+            out.append(key)
+    return tuple(out)
+
+
+def _looks_like_tag(key: str) -> bool:
+    return bool(re.search(r"[\[\]()]", key)) or key.startswith("function-")
+
+
+def _from_pydantic(exc: ValidationError, data: Any) -> list[Problem]:
+    by_path: dict[PathT, list[str]] = {}
+    for err in exc.errors():
+        path = _clean(err["loc"], data, err["type"] in ("missing", "extra_forbidden"))
+        by_path.setdefault(path, []).append(_message(err, path, data))
+    problems = []
+    for path, msgs in by_path.items():
+        unique = list(dict.fromkeys(msgs))
+        problems.append(Problem(path, " or ".join(unique) if len(unique) > 1 else unique[0]))
+    return problems
+
+
+def _found(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    return repr(value)
+
+
+def _message(err: Any, path: PathT, data: Any) -> str:
+    kind = err["type"]
+    msg = str(err["msg"])
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = path[-1] if path else err["loc"][-1]
+        return f"unknown key '{key}'" + suggest(str(key), _field_names(path[:-1], data))
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        expected = re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected_tags", "")))
+        return (f"unknown kind '{tag}'" + suggest(str(tag), expected)
+                + f"; expected one of: {', '.join(expected)}")
+    if kind == "union_tag_not_found":
+        return "needs a 'kind' naming the policy (see `simchain policies`)"
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected", "")))
+        return f"expected {err['ctx']['expected']}, found {_found(value)}" + suggest(
+            str(value), expected
+        )
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        return msg
+    if kind.startswith("greater_than") or kind.startswith("less_than"):
+        return f"expected a number {msg.removeprefix('Input should be ')}, found {_found(value)}"
+    msg = msg[0].lower() + msg[1:] if msg else msg
+    return f"{msg.replace('input should be', 'expected')}, found {_found(value)}"
+
+
+def _locate(
+    problems: Iterable[Problem], lines: dict[PathT, int], overridden: dict[PathT, str]
+) -> list[Problem]:
+    """Attach the line of the nearest existing field (and say which --set put it there)."""
+    out = []
+    for p in problems:
+        path = p.path
+        line = None
+        for n in range(len(path), -1, -1):
+            if path[:n] in lines:
+                line = lines[path[:n]]
+                break
+        msg = p.message
+        for opath, how in overridden.items():
+            if path[: len(opath)] == opath:
+                msg += f" (value from {how})"
+                break
+        out.append(Problem(path, msg, line if p.line is None else p.line))
+    return sorted(out, key=lambda p: (p.line or 0, p.dotted()))

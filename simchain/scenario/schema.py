@@ -1,0 +1,175 @@
+"""The scenario file format (schema_version 1), as frozen pydantic models.
+
+Field types do the checking: durations carry units, distributions are tagged mappings, ids are
+mapping keys, unknown keys are errors. Cross-references between blocks are checked in
+`references.py`, where the file position of each id is known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from simchain.policies import routing, stocking
+from simchain.policies.routing import NearestWithStock, RoutingPolicy
+from simchain.policies.stocking import StockingPolicy
+from simchain.scenario.distributions import CountDist, DurationDist
+from simchain.timebase import format_duration, parse_duration
+
+
+def _duration(raw: Any) -> Any:
+    if isinstance(raw, bool) or isinstance(raw, int | float):
+        raise ValueError(
+            f"a duration needs a unit (s, min, h, d, w), such as '{raw}d'; found {raw!r}"
+        )
+    if isinstance(raw, str):
+        return parse_duration(raw)
+    return raw
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    Field(ge=0),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""Hours, written with a unit in YAML ('90min', '2.5h', '3d')."""
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+if TYPE_CHECKING:
+    StockingSpec = StockingPolicy
+    RoutingSpec = RoutingPolicy
+else:
+    StockingSpec = Annotated[
+        Union[tuple(stocking.kinds.values())],  # noqa: UP007 - built from the registry
+        Field(discriminator="kind"),
+    ]
+    RoutingSpec = Annotated[
+        Union[tuple(routing.kinds.values())],  # noqa: UP007
+        Field(discriminator="kind"),
+    ]
+
+
+class Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Calendar(Block):
+    """When the run starts (a date: Nov 11 is a date, not a number) and how long it lasts."""
+
+    start: dt.date
+    horizon: Duration = Field(gt=0)
+    warm_up: Duration = 0.0
+
+
+class Sku(Block):
+    unit_cost: PositiveFloat
+    price: PositiveFloat
+    popularity: PositiveFloat = Field(1.0, description="relative share of order lines")
+    abc_class: str | None = Field(None, description="class label, e.g. A, B or C")
+    holding_cost_per_day: NonNegFloat | None = Field(
+        None, description="per unit and day; default unit_cost x costs.holding_rate_per_year/365"
+    )
+
+
+class Supplier(Block):
+    lead_time: DurationDist
+    capacity_per_day: PositiveFloat | None = Field(
+        None, description="units it can ship per day (FIFO); none means unlimited"
+    )
+
+
+class Pickers(Block):
+    count: int = Field(gt=0)
+    pick_time: DurationDist = Field(description="time for one picker to pick one order")
+
+
+class Stocking(Block):
+    """Policy per SKU: the SKU's own entry, else its ABC class's, else the default."""
+
+    default: StockingSpec | None = None
+    classes: dict[str, StockingSpec] = Field(default_factory=dict)
+    skus: dict[str, StockingSpec] = Field(default_factory=dict)
+
+
+class Warehouse(Block):
+    replenished_from: Id = Field(description="a supplier id or an upstream warehouse id")
+    initial_stock: Literal["target"] | dict[str, Annotated[int, Field(ge=0)]] = Field(
+        "target", description="'target' starts each SKU at its policy's order-up-to level"
+    )
+    pickers: Pickers | None = Field(None, description="none means picking takes no time")
+    stocking: Stocking
+
+
+class Demand(Block):
+    orders_per_day: NonNegFloat
+    lines_per_order: CountDist = Field(default=1, validate_default=True)
+    units_per_line: CountDist = Field(default=1, validate_default=True)
+    sku_weights: dict[str, PositiveFloat] | None = Field(
+        None, description="relative line shares; default each SKU's popularity"
+    )
+
+
+class Region(Block):
+    served_by: list[Id] = Field(min_length=1)
+    demand: Demand
+    promised_within: Duration = Field(72.0, gt=0)
+    unmet_demand: Literal["backorder", "lost_sales"] = "backorder"
+
+
+class Lane(Block):
+    transit_time: DurationDist
+    cost_per_unit: NonNegFloat = 0.0
+
+
+class Costs(Block):
+    holding_rate_per_year: NonNegFloat = Field(0.25, description="fraction of unit cost")
+    ordering_cost: NonNegFloat = Field(0.0, description="fixed cost per replenishment order")
+    backorder_cost_per_unit_day: NonNegFloat = 0.0
+    lost_sale_cost_per_unit: NonNegFloat | None = Field(
+        None, description="default: the lost margin, price - unit_cost"
+    )
+
+
+class Scenario(Block):
+    """A whole scenario file."""
+
+    schema_version: Literal[1]
+    name: Id
+    description: str = ""
+    calendar: Calendar
+    skus: dict[Id, Sku] = Field(min_length=1)
+    suppliers: dict[Id, Supplier] = Field(min_length=1)
+    warehouses: dict[Id, Warehouse] = Field(min_length=1)
+    regions: dict[Id, Region] = Field(min_length=1)
+    lanes: dict[Id, dict[Id, Lane]] = Field(description="origin -> destination -> lane")
+    costs: Costs = Field(default_factory=Costs)
+    routing: RoutingSpec = Field(default_factory=NearestWithStock)
+
+    def policy_for(self, warehouse: str, sku: str) -> StockingPolicy:
+        """The stocking policy in force for one SKU at one warehouse (checked to exist)."""
+        st = self.warehouses[warehouse].stocking
+        if sku in st.skus:
+            return st.skus[sku]
+        cls = self.skus[sku].abc_class
+        if cls is not None and cls in st.classes:
+            return st.classes[cls]
+        assert st.default is not None, "checked by references.check"
+        return st.default
+
+    def holding_cost_per_day(self, sku: str) -> float:
+        s = self.skus[sku]
+        if s.holding_cost_per_day is not None:
+            return s.holding_cost_per_day
+        return s.unit_cost * self.costs.holding_rate_per_year / 365.0
+
+    def lost_sale_cost(self, sku: str) -> float:
+        if self.costs.lost_sale_cost_per_unit is not None:
+            return self.costs.lost_sale_cost_per_unit
+        s = self.skus[sku]
+        return max(s.price - s.unit_cost, 0.0)

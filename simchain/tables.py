@@ -1,0 +1,89 @@
+"""Recorded columns -> tidy pandas tables with names, categories and calendar timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from simchain.model.network import SupplyChain
+from simchain.model.orders import STATUS_NAMES
+from simchain.timebase import clock_to_timestamps
+
+ORDER_TIME_COLUMNS = ("created", "promised", "allocated", "pick_start", "picked", "shipped",
+                      "delivered")
+
+
+def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=names)
+
+
+def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
+    """The run's tables: orders, order_lines, inventory, replenishments."""
+    start: dt.date = chain.scenario.calendar.start
+    ts = lambda hours: clock_to_timestamps(start, hours)  # noqa: E731
+    o = chain.book.orders.arrays()
+    n = len(o["created"])
+    orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
+    orders["region"] = _category(o["region"], chain.region_names)
+    orders["warehouse"] = _category(o["warehouse"], chain.warehouse_names)
+    orders["lines"] = o["n_lines"].astype(np.int16)
+    for col in ("units", "units_from_stock", "units_backordered", "units_lost"):
+        orders[col] = o[col].astype(np.int32)
+    for col in ORDER_TIME_COLUMNS:
+        orders[col] = ts(o[col])
+    orders["transport_cost"] = o["transport_cost"].copy()
+    status_names = [STATUS_NAMES[k] for k in sorted(STATUS_NAMES)]
+    orders["status"] = _category(o["status"], status_names)
+
+    ln = chain.book.lines.arrays()
+    lines = pd.DataFrame(
+        {
+            "order_id": ln["order_id"].copy(),
+            "sku": _category(ln["sku"], chain.sku_names),
+            "units": ln["units"].copy(),
+            "from_stock": ln["from_stock"].copy(),
+            "backordered": ln["backordered"].copy(),
+            "lost": ln["lost"].copy(),
+            "filled": ts(ln["filled"]),
+        }
+    )
+
+    inv = chain.inventory_log.arrays()
+    inventory = pd.DataFrame(
+        {
+            "time": ts(inv["time"]),
+            "warehouse": _category(inv["warehouse"], chain.warehouse_names),
+            "sku": _category(inv["sku"], chain.sku_names),
+            "on_hand": inv["on_hand"].copy(),
+            "backorders": inv["backorders"].copy(),
+            "on_order": inv["on_order"].copy(),
+        }
+    )
+
+    rp = chain.replenishment_log.arrays()
+    n_sup = len(chain.supplier_names)
+    replenishments = pd.DataFrame(
+        {
+            "order_id": rp["order_id"].copy(),
+            "placed": ts(rp["placed"]),
+            "shipped": ts(rp["shipped"]),
+            "received": ts(rp["received"]),
+            "kind": pd.Categorical(
+                np.where(rp["source"] < n_sup, "purchase", "transfer"),
+                categories=["purchase", "transfer"],
+            ),
+            "source": _category(rp["source"], chain.node_names),
+            "destination": _category(rp["destination"], chain.warehouse_names),
+            "sku": _category(rp["sku"], chain.sku_names),
+            "quantity": rp["quantity"].copy(),
+            "transport_cost": rp["transport_cost"].copy(),
+        }
+    )
+    return {
+        "orders": orders,
+        "order_lines": lines,
+        "inventory": inventory,
+        "replenishments": replenishments,
+    }
