@@ -1,0 +1,201 @@
+"""The `simchain` command: parses arguments, calls the library, prints. No model logic here.
+
+Exit codes: 0 ok, 2 bad input (a clear message, no traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from simchain import bundled
+from simchain.errors import Problem, ScenarioError
+from simchain.scenario.loader import load_scenario
+from simchain.scenario.schema import Scenario
+from simchain.timebase import days
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+FRACTIONS = ("fill_rate", "order_fill_rate", "otif", "picker_utilization")
+
+
+def _fmt(metric: str, value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if metric.startswith(FRACTIONS):
+        return f"{value:.2%}"
+    if metric.endswith("_cost"):
+        return f"{value:,.0f}"
+    if abs(value - round(value)) < 1e-9 and abs(value) < 1e15:
+        return f"{int(round(value)):,}"
+    return f"{value:,.2f}"
+
+
+def kpi_table(kpis: dict[str, float], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric, value in kpis.items():
+        table.add_row(metric, _fmt(metric, value))
+    return table
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from simchain.output import write_run
+    from simchain.simulate import simulate
+
+    path = bundled.resolve(args.scenario)
+    sc = load_scenario(path, overrides=args.set or (), days=args.days)
+    if args.seed < 0:
+        raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {args.seed}")])
+    result = simulate(sc, seed=args.seed)
+    folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
+    write_run(result, folder, command=["simchain", *sys.argv[1:]])
+    if not args.quiet:
+        out.print(kpi_table(result.kpis, f"{sc.name} (seed {args.seed})"))
+        st = result.stats
+        out.print(
+            f"{int(st['orders_simulated']):,} orders simulated in {st['simulation_s']:.2f} s "
+            f"({st['orders_per_s']:,.0f} orders/s); results in {folder}/"
+        )
+    return 0
+
+
+def summary(sc: Scenario) -> Table:
+    cal = sc.calendar
+    table = Table(title=f"{sc.name}: {days(cal.horizon):g} days from {cal.start}, "
+                  f"warm-up {days(cal.warm_up):g} days", title_justify="left")
+    table.add_column("block")
+    table.add_column("id")
+    table.add_column("details")
+    for sid, sku_count in (("skus", len(sc.skus)),):
+        classes: dict[str, int] = {}
+        for s in sc.skus.values():
+            classes[s.abc_class or "-"] = classes.get(s.abc_class or "-", 0) + 1
+        table.add_row(sid, f"{sku_count}", ", ".join(f"class {k}: {v}" for k, v in classes.items()))
+    for name, sup in sc.suppliers.items():
+        cap = f", {sup.capacity_per_day:,.0f} units/day" if sup.capacity_per_day else ""
+        table.add_row("supplier", name, f"lead time {sup.lead_time.dist}, mean "
+                      f"{days(sup.lead_time.mean_value()):.1f} d{cap}")
+    for name, wh in sc.warehouses.items():
+        kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default
+                        for s in sc.skus})
+        pick = f"{wh.pickers.count} pickers" if wh.pickers else "no picking stage"
+        table.add_row("warehouse", name, f"from {wh.replenished_from}; {pick}; "
+                      f"policies {', '.join(kinds)}")
+    for name, region in sc.regions.items():
+        table.add_row("region", name, f"{region.demand.orders_per_day:,.0f} orders/day; served by "
+                      f"{', '.join(region.served_by)}; unmet demand {region.unmet_demand}")
+    lanes = sum(len(d) for d in sc.lanes.values())
+    table.add_row("lanes", str(lanes), "; ".join(
+        f"{o}->{d} {days(lane.transit_time.mean_value()):.2g} d"
+        for o, ds in sc.lanes.items() for d, lane in ds.items()
+    ))
+    return table
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path = bundled.resolve(args.scenario)
+    sc = load_scenario(path, overrides=args.set or ())
+    out.print(summary(sc))
+    out.print(f"{path}: valid")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from simchain.scenario.jsonschema import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    table = Table(title="Bundled scenarios", title_justify="left")
+    table.add_column("name")
+    table.add_column("file")
+    table.add_column("what it shows")
+    for name, path in bundled.bundled().items():
+        table.add_row(name, str(path), bundled.describe(path))
+    out.print(table)
+    return 0
+
+
+def cmd_policies(args: argparse.Namespace) -> int:
+    from simchain.policies import routing, stocking
+
+    for registry in (stocking, routing):
+        table = Table(title=f"{registry.family} policies", title_justify="left")
+        table.add_column("kind")
+        table.add_column("parameters")
+        table.add_column("what it does")
+        for kind, doc in registry.describe():
+            params = [n for n in registry.kinds[kind].model_fields if n != "kind"]
+            table.add_row(kind, ", ".join(params) or "-", doc)
+        out.print(table)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="simchain",
+        description="Discrete-event simulation of e-commerce supply chains.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate a scenario and write a run folder",
+                         description="Simulate a scenario, print its KPIs and write the run "
+                         "folder (kpis.csv, tables as parquet, scenario.yaml, manifest.json).")
+    run.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--set", action="append", metavar="PATH=VALUE",
+                     help="override a scenario value, e.g. warehouses.hz_dc.pickers.count=4 "
+                     "(repeatable)")
+    run.add_argument("--days", type=float, help="shorten (or lengthen) the horizon to N days")
+    run.add_argument("--out", help="run folder (default results/<scenario>-seed<seed>)")
+    run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check a scenario file and summarise its network")
+    val.add_argument("scenario")
+    val.add_argument("--set", action="append", metavar="PATH=VALUE")
+    val.set_defaults(func=cmd_validate)
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(
+        func=cmd_schema)
+    sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
+    sub.add_parser("policies", help="list registered policy kinds").set_defaults(
+        func=cmd_policies)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ScenarioError as exc:
+        err.print(f"[bold red]error:[/] {exc.render()}", markup=True, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("SIMCHAIN_DEBUG"):
+            traceback.print_exc()
+        err.print(f"internal error: {type(exc).__name__}: {exc}\n"
+                  "(set SIMCHAIN_DEBUG=1 for the traceback; please report it)")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
