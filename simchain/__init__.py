@@ -5,5 +5,11 @@ from simchain.scenario import Scenario, load_scenario
 from simchain.simulate import SimulationResult, simulate
 
 __version__ = "0.1.0"
-__all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load_scenario",
-           "simulate"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "__version__",
+    "load_scenario",
+    "simulate",
+]

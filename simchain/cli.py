@@ -37,7 +37,7 @@ def _fmt(metric: str, value: float) -> str:
     if metric.endswith("_cost"):
         return f"{value:,.0f}"
     if abs(value - round(value)) < 1e-9 and abs(value) < 1e15:
-        return f"{int(round(value)):,}"
+        return f"{round(value):,}"
     return f"{value:,.2f}"
 
 
@@ -73,8 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def summary(sc: Scenario) -> Table:
     cal = sc.calendar
-    table = Table(title=f"{sc.name}: {days(cal.horizon):g} days from {cal.start}, "
-                  f"warm-up {days(cal.warm_up):g} days", title_justify="left")
+    table = Table(
+        title=f"{sc.name}: {days(cal.horizon):g} days from {cal.start}, "
+        f"warm-up {days(cal.warm_up):g} days",
+        title_justify="left",
+    )
     table.add_column("block")
     table.add_column("id")
     table.add_column("details")
@@ -85,22 +88,34 @@ def summary(sc: Scenario) -> Table:
         table.add_row(sid, f"{sku_count}", ", ".join(f"class {k}: {v}" for k, v in classes.items()))
     for name, sup in sc.suppliers.items():
         cap = f", {sup.capacity_per_day:,.0f} units/day" if sup.capacity_per_day else ""
-        table.add_row("supplier", name, f"lead time {sup.lead_time.dist}, mean "
-                      f"{days(sup.lead_time.mean_value()):.1f} d{cap}")
+        table.add_row(
+            "supplier",
+            name,
+            f"lead time {sup.lead_time.dist}, mean {days(sup.lead_time.mean_value()):.1f} d{cap}",
+        )
     for name, wh in sc.warehouses.items():
-        kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default
-                        for s in sc.skus})
+        kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default for s in sc.skus})
         pick = f"{wh.pickers.count} pickers" if wh.pickers else "no picking stage"
-        table.add_row("warehouse", name, f"from {wh.replenished_from}; {pick}; "
-                      f"policies {', '.join(kinds)}")
+        table.add_row(
+            "warehouse", name, f"from {wh.replenished_from}; {pick}; policies {', '.join(kinds)}"
+        )
     for name, region in sc.regions.items():
-        table.add_row("region", name, f"{region.demand.orders_per_day:,.0f} orders/day; served by "
-                      f"{', '.join(region.served_by)}; unmet demand {region.unmet_demand}")
+        table.add_row(
+            "region",
+            name,
+            f"{region.demand.orders_per_day:,.0f} orders/day; served by "
+            f"{', '.join(region.served_by)}; unmet demand {region.unmet_demand}",
+        )
     lanes = sum(len(d) for d in sc.lanes.values())
-    table.add_row("lanes", str(lanes), "; ".join(
-        f"{o}->{d} {days(lane.transit_time.mean_value()):.2g} d"
-        for o, ds in sc.lanes.items() for d, lane in ds.items()
-    ))
+    table.add_row(
+        "lanes",
+        str(lanes),
+        "; ".join(
+            f"{o}->{d} {days(lane.transit_time.mean_value()):.2g} d"
+            for o, ds in sc.lanes.items()
+            for d, lane in ds.items()
+        ),
+    )
     return table
 
 
@@ -152,14 +167,20 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="simulate a scenario and write a run folder",
-                         description="Simulate a scenario, print its KPIs and write the run "
-                         "folder (kpis.csv, tables as parquet, scenario.yaml, manifest.json).")
+    run = sub.add_parser(
+        "run",
+        help="simulate a scenario and write a run folder",
+        description="Simulate a scenario, print its KPIs and write the run "
+        "folder (kpis.csv, tables as parquet, scenario.yaml, manifest.json).",
+    )
     run.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    run.add_argument("--set", action="append", metavar="PATH=VALUE",
-                     help="override a scenario value, e.g. warehouses.hz_dc.pickers.count=4 "
-                     "(repeatable)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a scenario value, e.g. warehouses.hz_dc.pickers.count=4 (repeatable)",
+    )
     run.add_argument("--days", type=float, help="shorten (or lengthen) the horizon to N days")
     run.add_argument("--out", help="run folder (default results/<scenario>-seed<seed>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -171,10 +192,10 @@ def parser() -> argparse.ArgumentParser:
     val.set_defaults(func=cmd_validate)
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(
-        func=cmd_schema)
+        func=cmd_schema
+    )
     sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
-    sub.add_parser("policies", help="list registered policy kinds").set_defaults(
-        func=cmd_policies)
+    sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
     return p
 
 
@@ -189,11 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         if os.environ.get("SIMCHAIN_DEBUG"):
             traceback.print_exc()
-        err.print(f"internal error: {type(exc).__name__}: {exc}\n"
-                  "(set SIMCHAIN_DEBUG=1 for the traceback; please report it)")
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "(set SIMCHAIN_DEBUG=1 for the traceback; please report it)"
+        )
         return 1
 
 

@@ -17,7 +17,7 @@ from simchain.timebase import HOURS_PER_DAY
 
 @dataclass(frozen=True)
 class DayOfOrders:
-    """One day of a region's orders: times (clock hours), lines per order, SKU and units per line."""
+    """A day of a region's orders: times (clock hours), lines per order, SKU and units per line."""
 
     times: np.ndarray
     n_lines: np.ndarray

@@ -36,7 +36,7 @@ class Window:
 
     @property
     def days(self) -> float:
-        return (self.end - self.begin) / HOUR / HOURS_PER_DAY
+        return float((self.end - self.begin) / HOUR) / HOURS_PER_DAY
 
 
 def time_weighted(
@@ -65,9 +65,11 @@ def time_weighted(
     hi = np.minimum(nxt, end)
     weight = np.maximum((hi - lo) / np.timedelta64(1, "h"), 0.0)
     total_h = (end - begin) / np.timedelta64(1, "h")
-    area = pd.Series(df[value].to_numpy(dtype=float) * weight).groupby(
-        [df[k].to_numpy() for k in keys]
-    ).sum()
+    area = (
+        pd.Series(df[value].to_numpy(dtype=float) * weight)
+        .groupby([df[k].to_numpy() for k in keys])
+        .sum()
+    )
     return area / total_h
 
 
@@ -93,7 +95,7 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["backordered_units"] = float(obs["units_backordered"].sum())
     k["cancelled_orders"] = float((obs["status"] == "cancelled").sum())
     done = obs[obs["status"] == "delivered"]
-    cycle = ((done["delivered"] - done["created"]) / HOUR).to_numpy(dtype=float)
+    cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
     k["delivered_orders"] = float(len(done))
     k["cycle_time_mean_h"] = float(cycle.mean()) if len(cycle) else float("nan")
     k["cycle_time_p95_h"] = float(np.percentile(cycle, 95)) if len(cycle) else float("nan")
@@ -127,11 +129,13 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         {s: sc.lost_sale_cost(s) for s in sc.skus}
     ).astype(float)
     k["shortage_cost"] = float(
-        lost_cost.sum()
-        + k["avg_backorder_units"] * sc.costs.backorder_cost_per_unit_day * w.days
+        lost_cost.sum() + k["avg_backorder_units"] * sc.costs.backorder_cost_per_unit_day * w.days
     )
     k["total_cost"] = (
-        k["holding_cost"] + k["ordering_cost"] + k["purchase_cost"] + k["transport_cost"]
+        k["holding_cost"]
+        + k["ordering_cost"]
+        + k["purchase_cost"]
+        + k["transport_cost"]
         + k["shortage_cost"]
     )
     k.update(picker_utilization(orders, sc, w))
@@ -148,15 +152,21 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
         if wh.pickers is None:
             continue
         mine = orders[(orders["warehouse"] == name) & orders["pick_start"].notna()]
-        start = mine["pick_start"].clip(lower=w.begin, upper=w.end)
-        end = mine["picked"].fillna(w.end).clip(lower=w.begin, upper=w.end)
-        busy = float(((end - start) / HOUR).sum())
+        lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
+        start = np.clip(mine["pick_start"].to_numpy(), lo, hi)
+        end = np.clip(mine["picked"].fillna(w.end).to_numpy(), lo, hi)
+        busy = float(_hours(end - start).sum())
         avail = wh.pickers.count * hours
         out[f"picker_utilization.{name}"] = busy / avail
         busy_total += busy
         avail_total += avail
     out["picker_utilization"] = _ratio(busy_total, avail_total)
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != "picker_utilization", kv[0])))
+
+
+def _hours(delta: np.ndarray) -> np.ndarray:
+    """Timedeltas (NumPy) as float hours."""
+    return np.asarray(delta / np.timedelta64(1, "h"), dtype=float)
 
 
 def _ratio(num: float, den: float) -> float:

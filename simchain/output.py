@@ -82,6 +82,13 @@ def manifest(result: SimulationResult, command: list[str] | None) -> dict[str, A
     }
 
 
+def _parquet_writer(table: pd.DataFrame) -> Callable[[IO[bytes]], Any]:
+    def write(fh: IO[bytes]) -> None:
+        table.to_parquet(fh, index=False)
+
+    return write
+
+
 def write_run(result: SimulationResult, out: Path, command: list[str] | None = None) -> Path:
     """Write the run folder: kpis.csv, the tables as parquet, scenario.yaml, manifest.json."""
     out = Path(out)
@@ -89,8 +96,7 @@ def write_run(result: SimulationResult, out: Path, command: list[str] | None = N
     kpis = result.kpi_frame()
     atomic_write(out / "kpis.csv", lambda fh: kpis.to_csv(fh, index=False))
     for name in RUN_TABLES:
-        table = result.tables[name]
-        atomic_write(out / f"{name}.parquet", lambda fh, t=table: t.to_parquet(fh, index=False))
+        atomic_write(out / f"{name}.parquet", _parquet_writer(result.tables[name]))
     atomic_text(out / "scenario.yaml", scenario_yaml(result.scenario))
     # The manifest goes last: its presence says the folder is complete.
     atomic_text(out / "manifest.json", json.dumps(manifest(result, command), indent=2) + "\n")

@@ -34,8 +34,10 @@ class Columns:
         """Zero-copy NumPy views of the columns."""
         out = {}
         for name, col in self.cols.items():
-            out[name] = np.frombuffer(col, dtype=col.typecode) if len(col) else np.array(
-                [], dtype=np.dtype(col.typecode)
+            out[name] = (
+                np.frombuffer(col, dtype=col.typecode)
+                if len(col)
+                else np.array([], dtype=np.dtype(col.typecode))
             )
         return out
 

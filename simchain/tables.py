@@ -11,12 +11,19 @@ from simchain.model.network import SupplyChain
 from simchain.model.orders import STATUS_NAMES
 from simchain.timebase import clock_to_timestamps
 
-ORDER_TIME_COLUMNS = ("created", "promised", "allocated", "pick_start", "picked", "shipped",
-                      "delivered")
+ORDER_TIME_COLUMNS = (
+    "created",
+    "promised",
+    "allocated",
+    "pick_start",
+    "picked",
+    "shipped",
+    "delivered",
+)
 
 
-def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int64), categories=names)
+def _category(codes: np.ndarray, names: list[str]) -> "pd.Categorical[str]":
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(names))
 
 
 def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:

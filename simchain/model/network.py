@@ -8,7 +8,7 @@ three events: arrival, pick done, delivery.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, cast
 
 import simpy
 from simpy.events import Timeout
@@ -157,8 +157,9 @@ class SupplyChain:
 
     # --- customer orders ------------------------------------------------------------------
 
-    def new_order(self, r: int, now: float, promised: float, skus: list[int],
-                  units: list[int]) -> int:
+    def new_order(
+        self, r: int, now: float, promised: float, skus: list[int], units: list[int]
+    ) -> int:
         oid = self.book.new(r, now, promised, skus, units)
         whs = self.warehouses
         w = self.routing.choose(self.nearest_first[r], lambda i: whs[i].can_serve(skus, units))
@@ -187,7 +188,7 @@ class SupplyChain:
         Timeout(self.env, transit(), oid).callbacks.append(self._delivered)
 
     def _delivered(self, event: Timeout) -> None:
-        oid: int = event.value
+        oid = cast(int, event.value)
         o = self.book.o
         o["delivered"][oid] = self.env.now
         o["status"][oid] = st.DELIVERED
@@ -210,13 +211,18 @@ class SupplyChain:
         else:
             up = self._by_name[source]
             self.open_replenishments[rid] = [
-                now, len(self.suppliers) + up.index, wh.index, sku, quantity, 0
+                now,
+                len(self.suppliers) + up.index,
+                wh.index,
+                sku,
+                quantity,
+                0,
             ]
             up.claim_transfer(rid, sku, quantity)
 
     def ship_transfer(self, rid: int, quantity: int) -> None:
         """An upstream warehouse ships (part of) a transfer order down its lane."""
-        placed, src, dest, sku, _q, _got = self.open_replenishments[rid]
+        _placed, src, dest, _sku, _q, _got = self.open_replenishments[rid]
         up = src - len(self.suppliers)
         key = (up, self.warehouse_names[dest])
         cost = self.lane_cost[key] * quantity
@@ -226,18 +232,29 @@ class SupplyChain:
         )
 
     def _received(self, event: Timeout) -> None:
-        rid, shipped, quantity, cost = event.value
+        rid, shipped, quantity, cost = cast(tuple[int, float, int, float], event.value)
         rec = self.open_replenishments[rid]
         placed, src, dest, sku = rec[0], rec[1], rec[2], rec[3]
         rec[5] += quantity
         if rec[5] == rec[4]:
             del self.open_replenishments[rid]
-        self._record_replenishment(rid, placed, shipped, self.env.now, src, dest, sku, quantity,
-                                   cost)
+        self._record_replenishment(
+            rid, placed, shipped, self.env.now, src, dest, sku, quantity, cost
+        )
         self.warehouses[dest].receive(sku, quantity)
 
-    def _record_replenishment(self, rid: int, placed: float, shipped: float, received: float,
-                              src: int, dest: int, sku: int, quantity: int, cost: float) -> None:
+    def _record_replenishment(
+        self,
+        rid: int,
+        placed: float,
+        shipped: float,
+        received: float,
+        src: int,
+        dest: int,
+        sku: int,
+        quantity: int,
+        cost: float,
+    ) -> None:
         c = self.replenishment_log.cols
         c["order_id"].append(rid)
         c["placed"].append(placed)

@@ -69,8 +69,9 @@ class OrderBook:
         self._n = 0
         self._nl = 0
 
-    def new(self, region: int, created: float, promised: float, skus: list[int],
-            units: list[int]) -> int:
+    def new(
+        self, region: int, created: float, promised: float, skus: list[int], units: list[int]
+    ) -> int:
         """Add an order with its lines; return its id."""
         oid = self._n
         self._n += 1

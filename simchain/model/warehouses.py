@@ -15,7 +15,7 @@ deque, never in a SimPy process.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from simpy.events import Timeout
 
@@ -190,7 +190,7 @@ class Warehouse:
         Timeout(self.env, self.pick_time(), oid).callbacks.append(self._picked)
 
     def _picked(self, event: Timeout) -> None:
-        oid: int = event.value
+        oid = cast(int, event.value)
         self.chain.book.o["picked"][oid] = self.env.now
         if self.pick_queue:
             self._start_pick(self.pick_queue.popleft())

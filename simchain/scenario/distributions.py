@@ -88,9 +88,13 @@ class Distribution(BaseModel):
             raise ValueError("cv must be greater than 0 (use a constant for no variation)")
         if self.dist == "geometric" and self.mean is not None and self.mean < 1:
             raise ValueError("a geometric count has mean >= 1 (its smallest value is 1)")
-        if self.dist == "uniform" and self.low is not None and self.high is not None:
-            if self.low > self.high:
-                raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        if (
+            self.dist == "uniform"
+            and self.low is not None
+            and self.high is not None
+            and (self.low > self.high)
+        ):
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
         if self.dist == "triangular":
             assert self.low is not None and self.mode is not None and self.high is not None
             if not self.low <= self.mode <= self.high:
@@ -104,8 +108,7 @@ class Distribution(BaseModel):
             if self.weights is not None:
                 if len(self.weights) != len(self.values):
                     raise ValueError(
-                        f"weights has {len(self.weights)} entries but values has "
-                        f"{len(self.values)}"
+                        f"weights has {len(self.weights)} entries but values has {len(self.values)}"
                     )
                 if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
                     raise ValueError("weights must be >= 0 with a positive sum")

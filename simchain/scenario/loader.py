@@ -125,7 +125,9 @@ def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], problems: list[
 # --- --set overrides ---------------------------------------------------------------------
 
 
-def apply_overrides(data: dict[str, Any], overrides: Iterable[str], source: str) -> dict[PathT, str]:
+def apply_overrides(
+    data: dict[str, Any], overrides: Iterable[str], source: str
+) -> dict[PathT, str]:
     """Apply 'a.b.c=value' overrides in place; a path that names nothing is an error."""
     done: dict[PathT, str] = {}
     for item in overrides:
@@ -164,14 +166,16 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
                     f"{'.'.join(map(str, path)) or 'the top level'}" + suggest(key, node),
                 )
         else:
-            return Problem(tuple(path), f"--set {item}: '{'.'.join(map(str, path))}' is a value, "
-                           "not a block")
+            return Problem(
+                tuple(path), f"--set {item}: '{'.'.join(map(str, path))}' is a value, not a block"
+            )
         path.append(step)
         if last:
             if isinstance(node, dict) and key not in node and not _is_field(tuple(path), data):
                 siblings = list(node) + _field_names(tuple(path[:-1]), data)
-                return Problem(tuple(path), f"--set {item}: unknown field '{key}'"
-                               + suggest(key, siblings))
+                return Problem(
+                    tuple(path), f"--set {item}: unknown field '{key}'" + suggest(key, siblings)
+                )
             node[step] = value
         else:
             node = node[step]
@@ -218,7 +222,9 @@ def _pick(ann: Any, node: Any) -> Any:
                 inner = typing.get_args(m)[0] if typing.get_origin(m) is typing.Annotated else m
                 if isinstance(inner, type) and issubclass(inner, BaseModel):
                     kind = inner.model_fields.get("kind")
-                    if kind is None or (isinstance(node, dict) and node.get("kind") == kind.default):
+                    if kind is None or (
+                        isinstance(node, dict) and node.get("kind") == kind.default
+                    ):
                         chosen = m
                         break
                 elif isinstance(node, dict) and typing.get_origin(inner) is dict:
@@ -242,14 +248,12 @@ def _clean(loc: Sequence[str | int], data: Any, keep_last: bool) -> PathT:
     out: list[str | int] = []
     node = data
     for i, key in enumerate(loc):
-        if isinstance(node, dict) and key in node:
+        in_list = isinstance(node, list) and isinstance(key, int) and key < len(node)
+        if (isinstance(node, dict) and key in node) or in_list:
             node = node[key]
             out.append(key)
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-            out.append(key)
-        elif keep_last and i == len(loc) - 1 and isinstance(key, str) and (
-            not _looks_like_tag(key)
+        elif (
+            keep_last and i == len(loc) - 1 and isinstance(key, str) and (not _looks_like_tag(key))
         ):
             out.append(key)
     return tuple(out)
@@ -289,8 +293,11 @@ def _message(err: Any, path: PathT, data: Any) -> str:
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         expected = re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected_tags", "")))
-        return (f"unknown kind '{tag}'" + suggest(str(tag), expected)
-                + f"; expected one of: {', '.join(expected)}")
+        return (
+            f"unknown kind '{tag}'"
+            + suggest(str(tag), expected)
+            + f"; expected one of: {', '.join(expected)}"
+        )
     if kind == "union_tag_not_found":
         return "needs a 'kind' naming the policy (see `simchain policies`)"
     if kind == "literal_error":

@@ -13,13 +13,19 @@ def check(sc: Scenario) -> list[Problem]:
     def bad(path: tuple[str | int, ...], msg: str) -> None:
         problems.append(Problem(path, msg))
 
-    kinds = {"supplier": sc.suppliers, "warehouse": sc.warehouses, "region": sc.regions}
+    kinds: dict[str, list[str]] = {
+        "supplier": list(sc.suppliers),
+        "warehouse": list(sc.warehouses),
+        "region": list(sc.regions),
+    }
     seen: dict[str, str] = {}
     for kind, block in kinds.items():
         for node in block:
             if node in seen:
-                bad((f"{kind}s" if kind != "region" else "regions", node),
-                    f"id '{node}' is used for a {seen[node]} and a {kind}; ids must be unique")
+                bad(
+                    (f"{kind}s" if kind != "region" else "regions", node),
+                    f"id '{node}' is used for a {seen[node]} and a {kind}; ids must be unique",
+                )
             seen.setdefault(node, kind)
     classes = {s.abc_class for s in sc.skus.values() if s.abc_class is not None}
 
@@ -29,35 +35,48 @@ def check(sc: Scenario) -> list[Problem]:
         if src == wid:
             bad((*base, "replenished_from"), "a warehouse cannot replenish from itself")
         elif src not in sc.suppliers and src not in sc.warehouses:
-            bad((*base, "replenished_from"),
+            bad(
+                (*base, "replenished_from"),
                 f"unknown supplier or warehouse '{src}'"
-                + suggest(src, [*sc.suppliers, *sc.warehouses]))
+                + suggest(src, [*sc.suppliers, *sc.warehouses]),
+            )
         elif src in sc.warehouses and wid not in sc.lanes.get(src, {}):
-            bad((*base, "replenished_from"),
-                f"replenishing from warehouse '{src}' needs a lane lanes.{src}.{wid}")
+            bad(
+                (*base, "replenished_from"),
+                f"replenishing from warehouse '{src}' needs a lane lanes.{src}.{wid}",
+            )
         if isinstance(wh.initial_stock, dict):
             for sku in wh.initial_stock:
                 if sku not in sc.skus:
-                    bad((*base, "initial_stock", sku),
-                        f"unknown SKU '{sku}'" + suggest(sku, sc.skus))
+                    bad(
+                        (*base, "initial_stock", sku),
+                        f"unknown SKU '{sku}'" + suggest(sku, sc.skus),
+                    )
         st = wh.stocking
         for sku in st.skus:
             if sku not in sc.skus:
-                bad((*base, "stocking", "skus", sku), f"unknown SKU '{sku}'" + suggest(sku, sc.skus))
+                bad(
+                    (*base, "stocking", "skus", sku), f"unknown SKU '{sku}'" + suggest(sku, sc.skus)
+                )
         for cls in st.classes:
             if cls not in classes:
-                bad((*base, "stocking", "classes", cls),
-                    f"no SKU has abc_class '{cls}'" + suggest(cls, classes))
+                bad(
+                    (*base, "stocking", "classes", cls),
+                    f"no SKU has abc_class '{cls}'" + suggest(cls, classes),
+                )
         if st.default is None:
             uncovered = [
-                s for s, spec in sc.skus.items()
+                s
+                for s, spec in sc.skus.items()
                 if s not in st.skus and (spec.abc_class is None or spec.abc_class not in st.classes)
             ]
             if uncovered:
-                bad((*base, "stocking"),
+                bad(
+                    (*base, "stocking"),
                     f"no policy for SKU(s) {', '.join(uncovered[:5])}"
                     + (" ..." if len(uncovered) > 5 else "")
-                    + "; add a 'default', a class entry or a per-SKU entry")
+                    + "; add a 'default', a class entry or a per-SKU entry",
+                )
 
     # Warehouse replenishment must end at a supplier: no cycles.
     for wid in sc.warehouses:
@@ -65,8 +84,10 @@ def check(sc: Scenario) -> list[Problem]:
         node = sc.warehouses[wid].replenished_from
         while node in sc.warehouses:
             if node in chain:
-                bad(("warehouses", wid, "replenished_from"),
-                    "replenishment loops: " + " -> ".join([*chain, node]))
+                bad(
+                    ("warehouses", wid, "replenished_from"),
+                    "replenishment loops: " + " -> ".join([*chain, node]),
+                )
                 break
             chain.append(node)
             node = sc.warehouses[node].replenished_from
@@ -75,29 +96,42 @@ def check(sc: Scenario) -> list[Problem]:
         base = ("regions", rid)
         for i, wid in enumerate(region.served_by):
             if wid not in sc.warehouses:
-                bad((*base, "served_by", i),
-                    f"unknown warehouse '{wid}'" + suggest(wid, sc.warehouses))
+                bad(
+                    (*base, "served_by", i),
+                    f"unknown warehouse '{wid}'" + suggest(wid, sc.warehouses),
+                )
             elif rid not in sc.lanes.get(wid, {}):
-                bad((*base, "served_by", i),
+                bad(
+                    (*base, "served_by", i),
                     f"warehouse '{wid}' serves region '{rid}' but there is no lane "
-                    f"lanes.{wid}.{rid}")
+                    f"lanes.{wid}.{rid}",
+                )
         weights = region.demand.sku_weights
         for sku in weights or {}:
             if sku not in sc.skus:
-                bad((*base, "demand", "sku_weights", sku),
-                    f"unknown SKU '{sku}'" + suggest(sku, sc.skus))
+                bad(
+                    (*base, "demand", "sku_weights", sku),
+                    f"unknown SKU '{sku}'" + suggest(sku, sc.skus),
+                )
 
     for origin, dests in sc.lanes.items():
         if origin not in sc.warehouses:
-            hint = (" (a supplier's lead_time already includes its transport)"
-                    if origin in sc.suppliers else suggest(origin, sc.warehouses))
-            bad(("lanes", origin), f"lanes start at a warehouse; unknown warehouse '{origin}'"
-                + hint)
+            hint = (
+                " (a supplier's lead_time already includes its transport)"
+                if origin in sc.suppliers
+                else suggest(origin, sc.warehouses)
+            )
+            bad(
+                ("lanes", origin),
+                f"lanes start at a warehouse; unknown warehouse '{origin}'" + hint,
+            )
         for dest in dests:
             if dest not in sc.warehouses and dest not in sc.regions:
-                bad(("lanes", origin, dest),
+                bad(
+                    ("lanes", origin, dest),
                     f"unknown warehouse or region '{dest}'"
-                    + suggest(dest, [*sc.warehouses, *sc.regions]))
+                    + suggest(dest, [*sc.warehouses, *sc.regions]),
+                )
             elif dest == origin:
                 bad(("lanes", origin, dest), "a lane must join two different nodes")
 

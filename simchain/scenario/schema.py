@@ -20,7 +20,7 @@ from simchain.timebase import format_duration, parse_duration
 
 
 def _duration(raw: Any) -> Any:
-    if isinstance(raw, bool) or isinstance(raw, int | float):
+    if isinstance(raw, bool | int | float):
         raise ValueError(
             f"a duration needs a unit (s, min, h, d, w), such as '{raw}d'; found {raw!r}"
         )
