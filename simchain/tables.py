@@ -22,7 +22,7 @@ ORDER_TIME_COLUMNS = (
 )
 
 
-def _category(codes: np.ndarray, names: list[str]) -> "pd.Categorical[str]":
+def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(names))
 
 
