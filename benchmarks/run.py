@@ -1,0 +1,79 @@
+"""`make bench`: speed and result size of the bundled scenarios.
+
+Reports, per scenario: orders simulated per second (the SimPy run alone, best of N), whole-run
+orders per second (simulation + tables + KPIs), recorded bytes per order in memory and bytes
+per order of the written run folder (parquet). Targets live here, never in unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from simchain import load_scenario, simulate
+from simchain.output import write_run
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ("classroom_single_dc", "two_echelon")
+
+
+def bench(name: str, repeats: int) -> dict[str, float]:
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    best_sim = best_whole = 0.0
+    result = None
+    for rep in range(repeats):
+        t0 = time.perf_counter()
+        result = simulate(sc, seed=rep)
+        whole = time.perf_counter() - t0
+        n = result.stats["orders_simulated"]
+        best_sim = max(best_sim, result.stats["orders_per_s"])
+        best_whole = max(best_whole, n / whole)
+    assert result is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_run(result, Path(tmp) / "run", command=["bench"])
+        on_disk = sum(p.stat().st_size for p in folder.iterdir())
+    n = result.stats["orders_simulated"]
+    return {
+        "orders": n,
+        "sim_orders_per_s": best_sim,
+        "whole_orders_per_s": best_whole,
+        "memory_bytes_per_order": result.stats["recorded_bytes_per_order"],
+        "disk_bytes_per_order": on_disk / n,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
+    args = ap.parse_args()
+    table = Table(title=f"simchain benchmark (best of {args.repeats})", title_justify="left")
+    for col in (
+        "scenario",
+        "orders",
+        "simulated orders/s",
+        "whole run orders/s",
+        "recorded B/order (memory)",
+        "result B/order (parquet)",
+    ):
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    for name in args.scenarios:
+        r = bench(name, args.repeats)
+        table.add_row(
+            name,
+            f"{r['orders']:,.0f}",
+            f"{r['sim_orders_per_s']:,.0f}",
+            f"{r['whole_orders_per_s']:,.0f}",
+            f"{r['memory_bytes_per_order']:,.0f}",
+            f"{r['disk_bytes_per_order']:,.0f}",
+        )
+    Console(width=110).print(table)
+
+
+if __name__ == "__main__":
+    main()
