@@ -1,0 +1,178 @@
+"""Unit tests of the building blocks, against hand-computed values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from simchain.kpis import Window, time_weighted
+from simchain.model.suppliers import Supplier
+from simchain.policies.routing import Nearest, NearestWithStock
+from simchain.policies.stocking import BaseStock, MinOrderUpTo, ReorderPointQuantity
+from simchain.scenario.distributions import CountDist, DurationDist, Sampler
+from simchain.scenario.schema import Supplier as SupplierSpec
+from simchain.streams import Streams
+from simchain.timebase import clock_to_timestamps, format_duration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [("45s", 0.0125), ("90min", 1.5), ("2.5h", 2.5), ("3d", 72.0), ("1w", 168.0), ("0h", 0.0)],
+)
+def test_durations_parse_to_hours(text, hours):
+    assert parse_duration(text) == pytest.approx(hours)
+
+
+@pytest.mark.parametrize("text", ["3", "3x", "h", "-2h", "2 hours", ""])
+def test_malformed_durations_are_refused(text):
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("hours", [0.0, 1.5, 72.0, 0.25, 30.0, 1e-3])
+def test_format_duration_round_trips(hours):
+    assert parse_duration(format_duration(hours)) == pytest.approx(hours)
+
+
+def test_clock_to_timestamps_keeps_nan_as_nat():
+    ts = clock_to_timestamps(dt.date(2026, 11, 1), np.array([0.0, 240.5, np.nan]))
+    assert ts[0] == np.datetime64("2026-11-01T00:00")
+    assert ts[1] == np.datetime64("2026-11-11T00:30")
+    assert np.isnat(ts[2])
+
+
+DUR = TypeAdapter(DurationDist)
+COUNT = TypeAdapter(CountDist)
+
+
+@pytest.mark.parametrize(
+    ("spec", "mean", "sd"),
+    [
+        ({"dist": "exponential", "mean": "90s"}, 0.025, 0.025),
+        ({"dist": "lognormal", "mean": "5d", "cv": 0.3}, 120.0, 36.0),
+        ({"dist": "gamma", "mean": "2d", "cv": 0.5}, 48.0, 24.0),
+        ({"dist": "uniform", "low": "1h", "high": "3h"}, 2.0, 2 / np.sqrt(12)),
+        ({"dist": "triangular", "low": "0h", "mode": "0h", "high": "3h"}, 1.0, np.sqrt(0.5)),
+        ("2h", 2.0, 0.0),
+    ],
+)
+def test_duration_distributions_have_declared_moments(spec, mean, sd):
+    dist = DUR.validate_python(spec)
+    assert dist.mean_value() == pytest.approx(mean)
+    x = dist.sample(np.random.default_rng(1), 200_000)
+    assert x.mean() == pytest.approx(mean, rel=0.01, abs=1e-9)
+    assert x.std() == pytest.approx(sd, rel=0.02, abs=1e-9)
+
+
+def test_count_distributions():
+    emp = COUNT.validate_python({"dist": "empirical", "values": [1, 2, 3], "weights": [75, 20, 5]})
+    x = emp.sample(np.random.default_rng(2), 100_000)
+    assert set(np.unique(x)) == {1.0, 2.0, 3.0}
+    assert x.mean() == pytest.approx(1.3, rel=0.01)
+    geo = COUNT.validate_python({"dist": "geometric", "mean": 1.3})
+    g = geo.sample(np.random.default_rng(3), 100_000)
+    assert g.min() >= 1
+    assert g.mean() == pytest.approx(1.3, rel=0.01)
+    assert COUNT.validate_python(2).sample(np.random.default_rng(0), 3).tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("adapter", "spec", "match"),
+    [
+        (DUR, 5, "needs a unit"),
+        (DUR, {"dist": "exponential", "mean": 5}, "needs a unit"),
+        (DUR, {"dist": "lognormal", "mean": "5d"}, "needs cv"),
+        (DUR, {"dist": "exponential", "mean": "1h", "cv": 0.2}, "does not take cv"),
+        (DUR, {"dist": "uniform", "low": "3h", "high": "1h"}, "must not exceed"),
+        (DUR, {"dist": "empirical", "values": ["1h"], "weights": [1, 2]}, "weights has 2"),
+        (COUNT, {"dist": "exponential", "mean": 2}, "a count takes"),
+        (COUNT, 0, "whole number >= 1"),
+        (COUNT, 1.5, "whole number >= 1"),
+    ],
+)
+def test_bad_distributions_are_refused(adapter, spec, match):
+    with pytest.raises(ValidationError, match=match):
+        adapter.validate_python(spec)
+
+
+def test_sampler_draws_the_same_sequence_as_bulk_sampling():
+    dist = DUR.validate_python({"dist": "exponential", "mean": "1h"})
+    s = Sampler(dist, np.random.default_rng(5), block=7)
+    one_by_one = [s() for _ in range(20)]
+    rng = np.random.default_rng(5)
+    bulk = np.concatenate([dist.sample(rng, 7) for _ in range(3)])[:20]
+    assert one_by_one == pytest.approx(bulk.tolist())
+
+
+def test_streams_are_reproducible_and_independent_by_name():
+    a = Streams(7, 0).rng("demand/x").random(5)
+    assert np.array_equal(a, Streams(7, 0).rng("demand/x").random(5))
+    assert not np.array_equal(a, Streams(7, 0).rng("demand/y").random(5))
+    assert not np.array_equal(a, Streams(7, 1).rng("demand/x").random(5))
+    assert not np.array_equal(a, Streams(8, 0).rng("demand/x").random(5))
+
+
+@pytest.mark.parametrize(
+    ("policy", "position", "expected"),
+    [
+        (BaseStock(S=10), 10, 0),
+        (BaseStock(S=10), 9, 1),
+        (BaseStock(S=10), -3, 13),
+        (MinOrderUpTo(s=4, S=10), 5, 0),
+        (MinOrderUpTo(s=4, S=10), 4, 6),
+        (MinOrderUpTo(s=4, S=10), -2, 12),
+        (ReorderPointQuantity(r=4, Q=5), 5, 0),
+        (ReorderPointQuantity(r=4, Q=5), 4, 5),
+        (ReorderPointQuantity(r=4, Q=5), 0, 5),
+        (ReorderPointQuantity(r=4, Q=5), -1, 10),
+    ],
+)
+def test_stocking_policies_order_quantities(policy, position, expected):
+    q = policy.order_quantity(position)
+    assert q == expected
+    if isinstance(policy, ReorderPointQuantity) and q:
+        assert policy.r < position + q <= policy.r + policy.Q
+
+
+def test_s_must_be_below_S():
+    with pytest.raises(ValidationError, match="must be less than S"):
+        MinOrderUpTo(s=10, S=10)
+
+
+def test_routing_policies():
+    stocked = {2}
+    assert NearestWithStock().choose([1, 2, 3], lambda w: w in stocked) == 2
+    assert NearestWithStock().choose([1, 3], lambda w: w in stocked) == 1
+    assert Nearest().choose([1, 2, 3], lambda w: w in stocked) == 1
+
+
+def test_supplier_capacity_is_a_fifo_line():
+    spec = SupplierSpec.model_validate({"lead_time": "2d", "capacity_per_day": 240})
+    sup = Supplier(0, "s", spec, lambda: 48.0)  # type: ignore[arg-type]
+    # 240 units/day = 10 units/hour: 100 units take 10 h, the next order waits for them.
+    assert sup.dispatch_and_arrival(0.0, 100) == (10.0, 58.0)
+    assert sup.dispatch_and_arrival(5.0, 50) == (15.0, 63.0)
+    assert sup.dispatch_and_arrival(100.0, 10) == (101.0, 149.0)
+
+
+def test_time_weighted_mean_by_hand():
+    start = pd.Timestamp("2026-01-01")
+    hours = pd.to_timedelta
+    log = pd.DataFrame(
+        {
+            "time": [start, start + hours("10h"), start + hours("30h"), start],
+            "warehouse": ["w", "w", "w", "v"],
+            "sku": ["a", "a", "a", "a"],
+            "on_hand": [5, 2, 8, 1],
+        }
+    )
+    # window [20 h, 40 h): w/a holds 2 for 10 h then 8 for 10 h -> 5; v/a holds 1 throughout.
+    window = Window(start + hours("20h"), start + hours("40h"))
+    got = time_weighted(log, "on_hand", window)
+    assert got[("w", "a")] == pytest.approx(5.0)
+    assert got[("v", "a")] == pytest.approx(1.0)
+    assert window.days == pytest.approx(20 / 24)
