@@ -23,6 +23,18 @@ class Columns:
         self.spec = dict(spec)
         self.cols: dict[str, array] = {name: array(code) for name, code in spec.items()}
 
+    def extend(self, n: int, given: dict[str, np.ndarray], defaults: dict[str, float]) -> None:
+        """Append n rows at once: given columns from arrays, the others from `defaults` (else 0)."""
+        for name, col in self.cols.items():
+            dtype = np.dtype(col.typecode)
+            if name in given:
+                values = np.asarray(given[name], dtype=dtype)
+                if len(values) != n:
+                    raise ValueError(f"column {name}: {len(values)} values for {n} rows")
+            else:
+                values = np.full(n, defaults.get(name, 0), dtype=dtype)
+            col.frombytes(values.tobytes())
+
     def __len__(self) -> int:
         first = next(iter(self.cols.values()))
         return len(first)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, cast
 
+import numpy as np
 import simpy
 from simpy.events import Timeout
 
@@ -133,39 +134,53 @@ class SupplyChain:
             for s in range(len(self.sku_names)):
                 w.review(s)
                 w.log(s)
-        for r, name in enumerate(self.region_names):
-            demand = RegionDemand(sc, sc.regions[name], self.streams.rng(f"demand/{name}"))
-            self.env.process(self._customers(r, demand))
+        demands = [
+            RegionDemand(sc, sc.regions[name], self.streams.rng(f"demand/{name}"))
+            for name in self.region_names
+        ]
+        self.env.process(self._customers(demands))
         self.env.run(until=self.horizon)
         self._flush_open_replenishments()
 
-    def _customers(self, r: int, demand: RegionDemand) -> Generator[simpy.Event, Any, None]:
-        """A region's customers: one day of arrivals drawn in bulk, then replayed in SimPy."""
+    def _customers(self, demands: list[RegionDemand]) -> Generator[simpy.Event, Any, None]:
+        """All customers: a day of every region's arrivals drawn in bulk (each region from its
+        own stream), merged in time order, added to the order book at once, then replayed."""
         env = self.env
-        promise = self.scenario.regions[self.region_names[r]].promised_within
+        promise = np.array([self.scenario.regions[r].promised_within for r in self.region_names])
         day_start = 0.0
         while day_start < self.horizon:
-            day = demand.day(day_start, self.horizon)
-            skus = day.skus.tolist()
-            units = day.units.tolist()
+            days = [d.day(day_start, self.horizon) for d in demands]
+            times = np.concatenate([d.times for d in days])
+            region = np.concatenate(
+                [np.full(len(d.times), r, dtype=np.int64) for r, d in enumerate(days)]
+            )
+            n_lines = np.concatenate([d.n_lines for d in days])
+            skus = np.concatenate([d.skus for d in days])
+            units = np.concatenate([d.units for d in days])
+            order = np.argsort(times, kind="stable")
+            starts = np.cumsum(n_lines) - n_lines
+            nl = n_lines[order]
+            within = np.arange(int(nl.sum())) - np.repeat(np.cumsum(nl) - nl, nl)
+            line_idx = np.repeat(starts[order], nl) + within
+            times, region = times[order], region[order]
+            skus, units = skus[line_idx], units[line_idx]
+            first = self.book.add_batch(region, times, times + promise[region], nl, skus, units)
+            sku_list, unit_list, region_list = skus.tolist(), units.tolist(), region.tolist()
             k = 0
-            for t, n in zip(day.times.tolist(), day.n_lines.tolist(), strict=True):
+            for i, (t, n) in enumerate(zip(times.tolist(), nl.tolist(), strict=True)):
                 yield Timeout(env, t - env.now)
-                self.new_order(r, t, t + promise, skus[k : k + n], units[k : k + n])
+                self.arrive(first + i, region_list[i], sku_list[k : k + n], unit_list[k : k + n])
                 k += n
             day_start += HOURS_PER_DAY
 
     # --- customer orders ------------------------------------------------------------------
 
-    def new_order(
-        self, r: int, now: float, promised: float, skus: list[int], units: list[int]
-    ) -> int:
-        oid = self.book.new(r, now, promised, skus, units)
+    def arrive(self, oid: int, r: int, skus: list[int], units: list[int]) -> None:
+        """A customer order arrives: route it, then allocate stock at the chosen warehouse."""
         whs = self.warehouses
         w = self.routing.choose(self.nearest_first[r], lambda i: whs[i].can_serve(skus, units))
         self.book.o["warehouse"][oid] = w
         whs[w].allocate(oid, self.lost_sales[r])
-        return oid
 
     def line_filled(self, line: int, units: int, complete: bool, wh: Warehouse) -> None:
         """Backordered units of a customer line arrived; release the order when all have."""

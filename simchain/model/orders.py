@@ -6,6 +6,8 @@ a few dozen bytes and no Python object. The status column holds exactly one stat
 
 from __future__ import annotations
 
+import numpy as np
+
 from simchain.recording import NAN, Columns
 
 # Order states. Terminal: DELIVERED, LOST, CANCELLED. Open at the end of a run: the stage the
@@ -46,6 +48,12 @@ ORDER_COLUMNS = {
     "transport_cost": "d",
     "status": "b",
 }
+ORDER_DEFAULTS = {
+    "warehouse": -1,
+    **{t: NAN for t in ("allocated", "pick_start", "picked", "shipped", "delivered")},
+    "status": AWAITING_STOCK,
+}
+LINE_DEFAULTS = {"filled": NAN}
 LINE_COLUMNS = {
     "order_id": "q",
     "sku": "i",
@@ -69,39 +77,49 @@ class OrderBook:
         self._n = 0
         self._nl = 0
 
-    def new(
-        self, region: int, created: float, promised: float, skus: list[int], units: list[int]
+    def add_batch(
+        self,
+        region: np.ndarray,
+        created: np.ndarray,
+        promised: np.ndarray,
+        n_lines: np.ndarray,
+        skus: np.ndarray,
+        units: np.ndarray,
     ) -> int:
-        """Add an order with its lines; return its id."""
-        oid = self._n
-        self._n += 1
-        first = self._nl
+        """Add orders (in arrival order) with their lines in a few NumPy calls; return the
+        first new id. Rows exist from now on; each order takes part in the simulation when
+        its arrival event fires."""
+        n = len(created)
+        first_id = self._n
+        first_line = self._nl + np.concatenate(([0], np.cumsum(n_lines)[:-1])).astype(np.int64)
+        order_units = (
+            np.add.reduceat(units, first_line - self._nl) if len(units) else np.zeros(0, np.int64)
+        )
+        self.orders.extend(
+            n,
+            {
+                "region": region,
+                "created": created,
+                "promised": promised,
+                "n_lines": n_lines,
+                "first_line": first_line,
+                "units": order_units,
+            },
+            ORDER_DEFAULTS,
+        )
         nl = len(skus)
+        self.lines.extend(
+            nl,
+            {
+                "order_id": np.repeat(np.arange(first_id, first_id + n, dtype=np.int64), n_lines),
+                "sku": skus,
+                "units": units,
+            },
+            LINE_DEFAULTS,
+        )
+        self._n += n
         self._nl += nl
-        o = self.o
-        o["region"].append(region)
-        o["warehouse"].append(-1)
-        o["created"].append(created)
-        o["promised"].append(promised)
-        o["n_lines"].append(nl)
-        o["first_line"].append(first)
-        o["units"].append(sum(units))
-        for name in ("units_from_stock", "units_backordered", "units_lost", "pending_units"):
-            o[name].append(0)
-        for name in ("allocated", "pick_start", "picked", "shipped", "delivered"):
-            o[name].append(NAN)
-        o["transport_cost"].append(0.0)
-        o["status"].append(AWAITING_STOCK)
-        ln = self.ln
-        ln["order_id"].extend([oid] * nl)
-        ln["sku"].extend(skus)
-        ln["units"].extend(units)
-        zeros = [0] * nl
-        ln["from_stock"].extend(zeros)
-        ln["backordered"].extend(zeros)
-        ln["lost"].extend(zeros)
-        ln["filled"].extend([NAN] * nl)
-        return oid
+        return first_id
 
     def __len__(self) -> int:
         return self._n

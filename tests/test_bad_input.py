@@ -1,0 +1,390 @@
+"""Bad input on the command line: exit code 2, a message naming file, line and field, no traceback.
+
+Each test copies the classroom scenario into a temporary folder, edits its text to introduce
+one mistake and runs `simchain` as a subprocess. Line numbers are found in the edited text, so
+the tests keep working when comments in the scenario change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCENARIO = Path(__file__).parents[1] / "scenarios" / "classroom_single_dc.yaml"
+FILE = "bad.yaml"
+
+
+def simchain(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("SIMCHAIN_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "simchain.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def copy_scenario(tmp_path: Path) -> None:
+    shutil.copy(SCENARIO, tmp_path / FILE)
+
+
+def write_edited(tmp_path: Path, old: str, new: str) -> str:
+    """Copy the scenario to tmp_path/FILE with `old` (which must occur once) replaced."""
+    text = SCENARIO.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} should occur once in {SCENARIO.name}"
+    edited = text.replace(old, new)
+    (tmp_path / FILE).write_text(edited, encoding="utf-8")
+    return edited
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the (single) occurrence of `needle` in `text`."""
+    assert text.count(needle) == 1, f"{needle!r} should occur once in the edited file"
+    return text.count("\n", 0, text.index(needle)) + 1
+
+
+def problem(stderr: str, line: int | None, path: str) -> str:
+    """The stderr line reporting `path` at `FILE:line` (any line or none when `line` is None)."""
+    where = re.escape(FILE) + (f":{line}" if line is not None else r"(:\d+)?")
+    pattern = re.compile(f"^(error: )?{where}: {re.escape(path)}: ")
+    for text in stderr.splitlines():
+        if pattern.match(text):
+            return text
+    raise AssertionError(f"no problem matching {pattern.pattern!r} in stderr:\n{stderr}")
+
+
+def check_error(
+    proc: subprocess.CompletedProcess[str], line: int | None, path: str, *fragments: str
+) -> None:
+    """Exit code 2, no traceback, and a stderr line `FILE:line: path: ...` holding `fragments`."""
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2, f"exit code {proc.returncode}, stderr:\n{proc.stderr}"
+    reported = problem(proc.stderr, line, path)
+    for fragment in fragments:
+        assert fragment in reported, f"{fragment!r} not in {reported!r}"
+
+
+def validate_edited(tmp_path: Path, old: str, new: str, anchor: str):
+    """Edit the scenario, run `simchain validate` on it; (process, line of `anchor`)."""
+    edited = write_edited(tmp_path, old, new)
+    return simchain(tmp_path, "validate", FILE), line_of(edited, anchor)
+
+
+# --- mistakes in the scenario file --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "suggestion"),
+    [
+        ("      count: 2", "      cuont: 2", "warehouses.hz_dc.pickers.cuont", "count"),
+        ("popularity: 6,", "popularty: 6,", "skus.phone_case.popularty", "popularity"),
+        ("  ordering_cost: 150", "  odering_cost: 150", "costs.odering_cost", "ordering_cost"),
+        ("\ncosts:\n", "\ncost:\n", "cost", "costs"),
+    ],
+)
+def test_unknown_key_is_named_with_a_suggestion(tmp_path, old, new, path, suggestion):
+    key = path.rsplit(".", 1)[-1]
+    proc, line = validate_edited(tmp_path, old, new, new.strip())
+    check_error(proc, line, path, f"unknown key '{key}'", f"did you mean '{suggestion}'?")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "fragments"),
+    [
+        (
+            "served_by: [hz_dc]",
+            "served_by: [hz_dcc]",
+            "regions.hangzhou.served_by.0",
+            ("unknown warehouse 'hz_dcc'", "did you mean 'hz_dc'?"),
+        ),
+        (
+            "replenished_from: zj_vendor",
+            "replenished_from: zj_vendr",
+            "warehouses.hz_dc.replenished_from",
+            ("'zj_vendr'", "did you mean 'zj_vendor'?"),
+        ),
+        (
+            "    hangzhou: {transit_time:",
+            "    hangzhu: {transit_time:",
+            "lanes.hz_dc.hangzhu",
+            ("'hangzhu'", "did you mean 'hangzhou'?"),
+        ),
+    ],
+    ids=["served_by", "replenished_from", "lane_destination"],
+)
+def test_unknown_id_in_a_cross_reference(tmp_path, old, new, path, fragments):
+    proc, line = validate_edited(tmp_path, old, new, new.strip())
+    check_error(proc, line, path, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("      count: 2", "      count: 0", "warehouses.hz_dc.pickers.count"),
+        ("      count: 2", "      count: -1", "warehouses.hz_dc.pickers.count"),
+        ("{unit_cost: 8,", "{unit_cost: 0,", "skus.phone_case.unit_cost"),
+        ("{unit_cost: 8,", "{unit_cost: -8,", "skus.phone_case.unit_cost"),
+    ],
+)
+def test_non_positive_value_where_positive_is_needed(tmp_path, old, new, path):
+    value = new.rsplit(":", 1)[-1].strip(" ,")
+    proc, line = validate_edited(tmp_path, old, new, new.strip())
+    check_error(proc, line, path, "greater than 0", f"found {value}")
+
+
+@pytest.mark.parametrize("s", [900, 950])
+def test_s_not_below_S_in_an_s_S_policy(tmp_path, s):
+    new = f"A: {{kind: s_S, s: {s}, S: 900}}"
+    proc, line = validate_edited(tmp_path, "A: {kind: s_S, s: 560, S: 900}", new, new)
+    check_error(
+        proc, line, "warehouses.hz_dc.stocking.classes.A", f"s ({s}) must be less than S (900)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "anchor", "path", "fragments"),
+    [
+        ("horizon: 120d", "horizon: 3x", "horizon: 3x", "calendar.horizon", ("'3x'", "unit")),
+        ("horizon: 120d", "horizon: 120", "horizon: 120", "calendar.horizon", ("needs a unit",)),
+        (
+            "promised_within: 48h",
+            "promised_within: 48",
+            "promised_within: 48",
+            "regions.hangzhou.promised_within",
+            ("needs a unit",),
+        ),
+        # Durations inside a distribution, written as a block so that each key has its own line.
+        (
+            "    lead_time: {dist: lognormal, mean: 5d, cv: 0.3}",
+            "    lead_time:\n      dist: lognormal\n      mean: 3x\n      cv: 0.3",
+            "mean: 3x",
+            "suppliers.zj_vendor.lead_time.mean",
+            ("'3x'", "unit"),
+        ),
+        (
+            "    lead_time: {dist: lognormal, mean: 5d, cv: 0.3}",
+            "    lead_time:\n      dist: lognormal\n      mean: 5\n      cv: 0.3",
+            "mean: 5\n",
+            "suppliers.zj_vendor.lead_time.mean",
+            ("needs a unit",),
+        ),
+    ],
+    ids=["horizon-3x", "horizon-bare", "promise-bare", "dist-mean-3x", "dist-mean-bare"],
+)
+def test_malformed_duration(tmp_path, old, new, anchor, path, fragments):
+    proc, line = validate_edited(tmp_path, old, new, anchor)
+    check_error(proc, line, path, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "suggestion"),
+    [
+        (
+            "{dist: lognormal,",
+            "{dist: lognormall,",
+            "suppliers.zj_vendor.lead_time.dist",
+            "lognormal",
+        ),
+        (
+            "{dist: exponential,",
+            "{dist: exponentail,",
+            "warehouses.hz_dc.pickers.pick_time.dist",
+            "exponential",
+        ),
+    ],
+)
+def test_wrong_distribution_name(tmp_path, old, new, path, suggestion):
+    wrong = new.split()[1].rstrip(",")
+    proc, line = validate_edited(tmp_path, old, new, new)
+    check_error(proc, line, path, f"'{wrong}'", f"did you mean '{suggestion}'?")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "suggestion"),
+    [
+        ("B: {kind: r_Q,", "B: {kind: r_q,", "warehouses.hz_dc.stocking.classes.B", "r_Q"),
+        ("default: {kind: s_S,", "default: {kind: sS,", "warehouses.hz_dc.stocking.default", "s_S"),
+        (
+            "routing: {kind: nearest_with_stock}",
+            "routing: {kind: nearset_with_stock}",
+            "routing",
+            "nearest_with_stock",
+        ),
+    ],
+    ids=["class-policy", "default-policy", "routing"],
+)
+def test_wrong_policy_kind(tmp_path, old, new, path, suggestion):
+    wrong = new.split("kind: ")[1].strip(",}")
+    proc, line = validate_edited(tmp_path, old, new, new)
+    check_error(proc, line, path, f"unknown kind '{wrong}'", f"did you mean '{suggestion}'?")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "anchor"),
+    [
+        ("      count: 2", "      count: 2: 3", "count: 2: 3"),
+        ("  horizon: 120d", "\thorizon: 120d", "\thorizon"),
+    ],
+    ids=["colon-in-value", "tab-indent"],
+)
+def test_yaml_syntax_error_reports_the_line(tmp_path, old, new, anchor):
+    proc, line = validate_edited(tmp_path, old, new, anchor)
+    check_error(proc, line, "(top level)", "YAML syntax error")
+
+
+def test_yaml_unclosed_bracket_names_the_line_it_opens_on(tmp_path):
+    # The parser only notices at the next line; the message should still lead to the bracket.
+    proc, line = validate_edited(
+        tmp_path, "served_by: [hz_dc]", "served_by: [hz_dc", "served_by: [hz_dc"
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "YAML syntax error" in proc.stderr
+    assert f"{FILE}:{line}" in proc.stderr or f"line {line}" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "anchor", "path"),
+    [
+        ("  warm_up: 14d", "  warm_up: 14d\n  horizon: 30d", "horizon: 30d", "calendar.horizon"),
+        (
+            "{unit_cost: 8,",
+            "{unit_cost: 8, unit_cost: 9,",
+            "unit_cost: 9",
+            "skus.phone_case.unit_cost",
+        ),
+        (
+            "    replenished_from: zj_vendor",
+            "    replenished_from: zj_vendor\n    replenished_from: zj_vendor  # again",
+            "zj_vendor  # again",
+            "warehouses.hz_dc.replenished_from",
+        ),
+    ],
+    ids=["block", "flow", "same-value"],
+)
+def test_duplicate_key(tmp_path, old, new, anchor, path):
+    # `anchor` is on the line of the second occurrence, where the duplicate is reported.
+    proc, line = validate_edited(tmp_path, old, new, anchor)
+    check_error(proc, line, path, "twice")
+
+
+@pytest.mark.parametrize(
+    ("old", "parent", "path"),
+    [
+        ("      orders_per_day: 80\n", "    demand:", "regions.hangzhou.demand.orders_per_day"),
+        ("price: 29,  ", "  phone_case:", "skus.phone_case.price"),
+        ("  start: 2026-09-01\n", "calendar:", "calendar.start"),
+    ],
+)
+def test_missing_required_field_is_reported_at_its_block(tmp_path, old, parent, path):
+    proc, line = validate_edited(tmp_path, old, "", parent)
+    check_error(proc, line, path, "required field is missing")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("start: 2026-09-01", "start: 2026-13-01"),
+        ("start: 2026-09-01", "start: 2026-02-30"),
+    ],
+    ids=["month-13", "feb-30"],
+)
+def test_impossible_calendar_date(tmp_path, old, new):
+    proc, line = validate_edited(tmp_path, old, new, new)
+    check_error(proc, line, "calendar.start")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("start: 2026-09-01", "start: 1762819200", "calendar.start"),
+        ("      count: 2", "      count: yes", "warehouses.hz_dc.pickers.count"),
+        ("{unit_cost: 8,", "{unit_cost: true,", "skus.phone_case.unit_cost"),
+    ],
+    ids=["number-as-date", "yes-as-count", "true-as-cost"],
+)
+def test_wrong_type_is_not_silently_converted(tmp_path, old, new, path):
+    proc, line = validate_edited(tmp_path, old, new, new.strip())
+    check_error(proc, line, path)
+
+
+@pytest.mark.parametrize("value", ["[/b]", "[bold]x"])
+def test_bad_value_is_echoed_literally(tmp_path, value):
+    """Text from the user is not console markup: it is shown as written, and never crashes."""
+    proc, line = validate_edited(
+        tmp_path, "unmet_demand: backorder", f'unmet_demand: "{value}"', "unmet_demand"
+    )
+    check_error(proc, line, "regions.hangzhou.unmet_demand", f"found '{value}'")
+
+
+@pytest.mark.parametrize("verb", ["validate", "run"])
+def test_missing_file(tmp_path, verb):
+    proc = simchain(tmp_path, verb, "no_such_scenario.yaml")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "no_such_scenario.yaml" in proc.stderr
+    assert "not found" in proc.stderr
+
+
+# --- mistakes on the command line ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "bad_key", "suggestion"),
+    [
+        ("warehouses.hz_dc.pickers.cuont=3", "cuont", "count"),
+        ("warehouses.hz_dcc.pickers.count=3", "hz_dcc", "hz_dc"),
+        ("warehouses.hz_dc.pikers.count=3", "pikers", "pickers"),
+        ("calender.horizon=30d", "calender", "calendar"),
+    ],
+)
+def test_set_with_a_wrong_path(tmp_path, setting, bad_key, suggestion):
+    copy_scenario(tmp_path)
+    proc = simchain(tmp_path, "run", FILE, "--days", "20", "--out", "out", "--set", setting)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert f"'{bad_key}'" in proc.stderr
+    assert f"did you mean '{suggestion}'?" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "path", "fragment"),
+    [
+        ("warehouses.hz_dc.pickers.count=0", "warehouses.hz_dc.pickers.count", "greater than 0"),
+        ("warehouses.hz_dc.pickers.count=abc", "warehouses.hz_dc.pickers.count", "'abc'"),
+        ("calendar.horizon=5", "calendar.horizon", "needs a unit"),
+        ("regions.hangzhou.unmet_demand=lost_sale", "regions.hangzhou.unmet_demand", "lost_sales"),
+        ("regions.hangzhou.served_by=[hz_dcc]", "regions.hangzhou.served_by.0", "hz_dc"),
+    ],
+)
+def test_set_with_an_invalid_value(tmp_path, setting, path, fragment):
+    copy_scenario(tmp_path)
+    proc = simchain(tmp_path, "run", FILE, "--days", "20", "--out", "out", "--set", setting)
+    check_error(proc, None, path, fragment, f"--set {setting}")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_days_must_be_positive(tmp_path, value):
+    copy_scenario(tmp_path)
+    proc = simchain(tmp_path, "run", FILE, "--days", value, "--out", "out")
+    check_error(proc, None, "--days", "must be > 0")
+    assert not (tmp_path / "out").exists()
+
+
+def test_set_value_is_echoed_literally(tmp_path):
+    copy_scenario(tmp_path)
+    proc = simchain(tmp_path, "validate", FILE, "--set", "warehouses.hz_dc.pickers.count=[/x]")
+    check_error(
+        proc, None, "warehouses.hz_dc.pickers.count", "--set warehouses.hz_dc.pickers.count=[/x]"
+    )
