@@ -2,7 +2,7 @@
 
 Each test copies the classroom scenario into a temporary folder, edits its text to introduce
 one mistake and runs `simchain` as a subprocess. Line numbers are found in the edited text, so
-the tests keep working when comments in the scenario change.
+the tests keep working when the scenario's comments change.
 """
 
 from __future__ import annotations
@@ -47,19 +47,20 @@ def write_edited(tmp_path: Path, old: str, new: str) -> str:
 
 
 def line_of(text: str, needle: str) -> int:
-    """1-based line of the (single) occurrence of `needle` in `text`."""
+    """1-based line of the single occurrence of `needle` (leading newlines skipped)."""
     assert text.count(needle) == 1, f"{needle!r} should occur once in the edited file"
-    return text.count("\n", 0, text.index(needle)) + 1
+    start = text.index(needle) + len(needle) - len(needle.lstrip("\n"))
+    return text.count("\n", 0, start) + 1
 
 
 def problem(stderr: str, line: int | None, path: str) -> str:
-    """The stderr line reporting `path` at `FILE:line` (any line or none when `line` is None)."""
+    """The stderr line reporting `path` at `FILE:line` (at any line, or none, if line is None)."""
     where = re.escape(FILE) + (f":{line}" if line is not None else r"(:\d+)?")
     pattern = re.compile(f"^(error: )?{where}: {re.escape(path)}: ")
     for text in stderr.splitlines():
         if pattern.match(text):
             return text
-    raise AssertionError(f"no problem matching {pattern.pattern!r} in stderr:\n{stderr}")
+    raise AssertionError(f"no line matching {pattern.pattern!r} in stderr:\n{stderr}")
 
 
 def check_error(
@@ -73,8 +74,10 @@ def check_error(
         assert fragment in reported, f"{fragment!r} not in {reported!r}"
 
 
-def validate_edited(tmp_path: Path, old: str, new: str, anchor: str):
-    """Edit the scenario, run `simchain validate` on it; (process, line of `anchor`)."""
+def validate_edited(
+    tmp_path: Path, old: str, new: str, anchor: str
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Edit the scenario and run `simchain validate` on it: (process, line of `anchor`)."""
     edited = write_edited(tmp_path, old, new)
     return simchain(tmp_path, "validate", FILE), line_of(edited, anchor)
 
@@ -87,43 +90,46 @@ def validate_edited(tmp_path: Path, old: str, new: str, anchor: str):
     [
         ("      count: 2", "      cuont: 2", "warehouses.hz_dc.pickers.cuont", "count"),
         ("popularity: 6,", "popularty: 6,", "skus.phone_case.popularty", "popularity"),
-        ("  ordering_cost: 150", "  odering_cost: 150", "costs.odering_cost", "ordering_cost"),
         ("\ncosts:\n", "\ncost:\n", "cost", "costs"),
     ],
+    ids=["block", "flow", "top-level"],
 )
 def test_unknown_key_is_named_with_a_suggestion(tmp_path, old, new, path, suggestion):
     key = path.rsplit(".", 1)[-1]
-    proc, line = validate_edited(tmp_path, old, new, new.strip())
+    proc, line = validate_edited(tmp_path, old, new, new)
     check_error(proc, line, path, f"unknown key '{key}'", f"did you mean '{suggestion}'?")
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "path", "fragments"),
+    ("old", "new", "path", "wrong", "nearest"),
     [
         (
             "served_by: [hz_dc]",
             "served_by: [hz_dcc]",
             "regions.hangzhou.served_by.0",
-            ("unknown warehouse 'hz_dcc'", "did you mean 'hz_dc'?"),
+            "hz_dcc",
+            "hz_dc",
         ),
         (
             "replenished_from: zj_vendor",
             "replenished_from: zj_vendr",
             "warehouses.hz_dc.replenished_from",
-            ("'zj_vendr'", "did you mean 'zj_vendor'?"),
+            "zj_vendr",
+            "zj_vendor",
         ),
         (
             "    hangzhou: {transit_time:",
             "    hangzhu: {transit_time:",
             "lanes.hz_dc.hangzhu",
-            ("'hangzhu'", "did you mean 'hangzhou'?"),
+            "hangzhu",
+            "hangzhou",
         ),
     ],
-    ids=["served_by", "replenished_from", "lane_destination"],
+    ids=["served_by", "replenished_from", "lane-destination"],
 )
-def test_unknown_id_in_a_cross_reference(tmp_path, old, new, path, fragments):
+def test_unknown_id_in_a_cross_reference(tmp_path, old, new, path, wrong, nearest):
     proc, line = validate_edited(tmp_path, old, new, new.strip())
-    check_error(proc, line, path, *fragments)
+    check_error(proc, line, path, f"'{wrong}'", f"did you mean '{nearest}'?")
 
 
 @pytest.mark.parametrize(
@@ -141,13 +147,13 @@ def test_non_positive_value_where_positive_is_needed(tmp_path, old, new, path):
     check_error(proc, line, path, "greater than 0", f"found {value}")
 
 
-@pytest.mark.parametrize("s", [900, 950])
-def test_s_not_below_S_in_an_s_S_policy(tmp_path, s):
-    new = f"A: {{kind: s_S, s: {s}, S: 900}}"
+def test_s_not_below_S_in_an_s_S_policy(tmp_path):
+    new = "A: {kind: s_S, s: 900, S: 900}"
     proc, line = validate_edited(tmp_path, "A: {kind: s_S, s: 560, S: 900}", new, new)
-    check_error(
-        proc, line, "warehouses.hz_dc.stocking.classes.A", f"s ({s}) must be less than S (900)"
-    )
+    check_error(proc, line, "warehouses.hz_dc.stocking.classes.A", "s (900) must be less than S")
+
+
+LEAD_TIME = "    lead_time: {dist: lognormal, mean: 5d, cv: 0.3}"
 
 
 @pytest.mark.parametrize(
@@ -155,64 +161,45 @@ def test_s_not_below_S_in_an_s_S_policy(tmp_path, s):
     [
         ("horizon: 120d", "horizon: 3x", "horizon: 3x", "calendar.horizon", ("'3x'", "unit")),
         ("horizon: 120d", "horizon: 120", "horizon: 120", "calendar.horizon", ("needs a unit",)),
+        # Inside a distribution, written as a block so that `mean` has a line of its own.
         (
-            "promised_within: 48h",
-            "promised_within: 48",
-            "promised_within: 48",
-            "regions.hangzhou.promised_within",
-            ("needs a unit",),
-        ),
-        # Durations inside a distribution, written as a block so that each key has its own line.
-        (
-            "    lead_time: {dist: lognormal, mean: 5d, cv: 0.3}",
+            LEAD_TIME,
             "    lead_time:\n      dist: lognormal\n      mean: 3x\n      cv: 0.3",
             "mean: 3x",
             "suppliers.zj_vendor.lead_time.mean",
             ("'3x'", "unit"),
         ),
         (
-            "    lead_time: {dist: lognormal, mean: 5d, cv: 0.3}",
+            LEAD_TIME,
             "    lead_time:\n      dist: lognormal\n      mean: 5\n      cv: 0.3",
             "mean: 5\n",
             "suppliers.zj_vendor.lead_time.mean",
             ("needs a unit",),
         ),
     ],
-    ids=["horizon-3x", "horizon-bare", "promise-bare", "dist-mean-3x", "dist-mean-bare"],
+    ids=["horizon-3x", "horizon-bare-number", "dist-mean-3x", "dist-mean-bare-number"],
 )
 def test_malformed_duration(tmp_path, old, new, anchor, path, fragments):
     proc, line = validate_edited(tmp_path, old, new, anchor)
     check_error(proc, line, path, *fragments)
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "path", "suggestion"),
-    [
-        (
-            "{dist: lognormal,",
-            "{dist: lognormall,",
-            "suppliers.zj_vendor.lead_time.dist",
-            "lognormal",
-        ),
-        (
-            "{dist: exponential,",
-            "{dist: exponentail,",
-            "warehouses.hz_dc.pickers.pick_time.dist",
-            "exponential",
-        ),
-    ],
-)
-def test_wrong_distribution_name(tmp_path, old, new, path, suggestion):
-    wrong = new.split()[1].rstrip(",")
-    proc, line = validate_edited(tmp_path, old, new, new)
-    check_error(proc, line, path, f"'{wrong}'", f"did you mean '{suggestion}'?")
+def test_wrong_distribution_name(tmp_path):
+    new = "{dist: lognormall,"
+    proc, line = validate_edited(tmp_path, "{dist: lognormal,", new, new)
+    check_error(
+        proc,
+        line,
+        "suppliers.zj_vendor.lead_time.dist",
+        "'lognormall'",
+        "did you mean 'lognormal'?",
+    )
 
 
 @pytest.mark.parametrize(
     ("old", "new", "path", "suggestion"),
     [
         ("B: {kind: r_Q,", "B: {kind: r_q,", "warehouses.hz_dc.stocking.classes.B", "r_Q"),
-        ("default: {kind: s_S,", "default: {kind: sS,", "warehouses.hz_dc.stocking.default", "s_S"),
         (
             "routing: {kind: nearest_with_stock}",
             "routing: {kind: nearset_with_stock}",
@@ -220,7 +207,7 @@ def test_wrong_distribution_name(tmp_path, old, new, path, suggestion):
             "nearest_with_stock",
         ),
     ],
-    ids=["class-policy", "default-policy", "routing"],
+    ids=["stocking", "routing"],
 )
 def test_wrong_policy_kind(tmp_path, old, new, path, suggestion):
     wrong = new.split("kind: ")[1].strip(",}")
@@ -228,26 +215,17 @@ def test_wrong_policy_kind(tmp_path, old, new, path, suggestion):
     check_error(proc, line, path, f"unknown kind '{wrong}'", f"did you mean '{suggestion}'?")
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "anchor"),
-    [
-        ("      count: 2", "      count: 2: 3", "count: 2: 3"),
-        ("  horizon: 120d", "\thorizon: 120d", "\thorizon"),
-    ],
-    ids=["colon-in-value", "tab-indent"],
-)
-def test_yaml_syntax_error_reports_the_line(tmp_path, old, new, anchor):
-    proc, line = validate_edited(tmp_path, old, new, anchor)
+def test_yaml_syntax_error_reports_the_line(tmp_path):
+    proc, line = validate_edited(tmp_path, "      count: 2", "      count: 2: 3", "count: 2: 3")
     check_error(proc, line, "(top level)", "YAML syntax error")
 
 
 def test_yaml_unclosed_bracket_names_the_line_it_opens_on(tmp_path):
-    # The parser only notices at the next line; the message should still lead to the bracket.
-    proc, line = validate_edited(
-        tmp_path, "served_by: [hz_dc]", "served_by: [hz_dc", "served_by: [hz_dc"
-    )
+    # The parser notices only at the next line; the message should still lead to the bracket.
+    new = "served_by: [hz_dc"
+    proc, line = validate_edited(tmp_path, "served_by: [hz_dc]", new, new)
+    assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
     assert "YAML syntax error" in proc.stderr
     assert f"{FILE}:{line}" in proc.stderr or f"line {line}" in proc.stderr, proc.stderr
 
@@ -262,14 +240,8 @@ def test_yaml_unclosed_bracket_names_the_line_it_opens_on(tmp_path):
             "unit_cost: 9",
             "skus.phone_case.unit_cost",
         ),
-        (
-            "    replenished_from: zj_vendor",
-            "    replenished_from: zj_vendor\n    replenished_from: zj_vendor  # again",
-            "zj_vendor  # again",
-            "warehouses.hz_dc.replenished_from",
-        ),
     ],
-    ids=["block", "flow", "same-value"],
+    ids=["block", "flow"],
 )
 def test_duplicate_key(tmp_path, old, new, anchor, path):
     # `anchor` is on the line of the second occurrence, where the duplicate is reported.
@@ -282,7 +254,6 @@ def test_duplicate_key(tmp_path, old, new, anchor, path):
     [
         ("      orders_per_day: 80\n", "    demand:", "regions.hangzhou.demand.orders_per_day"),
         ("price: 29,  ", "  phone_case:", "skus.phone_case.price"),
-        ("  start: 2026-09-01\n", "calendar:", "calendar.start"),
     ],
 )
 def test_missing_required_field_is_reported_at_its_block(tmp_path, old, parent, path):
@@ -290,16 +261,9 @@ def test_missing_required_field_is_reported_at_its_block(tmp_path, old, parent, 
     check_error(proc, line, path, "required field is missing")
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ("start: 2026-09-01", "start: 2026-13-01"),
-        ("start: 2026-09-01", "start: 2026-02-30"),
-    ],
-    ids=["month-13", "feb-30"],
-)
-def test_impossible_calendar_date(tmp_path, old, new):
-    proc, line = validate_edited(tmp_path, old, new, new)
+def test_impossible_calendar_date(tmp_path):
+    new = "start: 2026-02-30"
+    proc, line = validate_edited(tmp_path, "start: 2026-09-01", new, new)
     check_error(proc, line, "calendar.start")
 
 
@@ -308,27 +272,23 @@ def test_impossible_calendar_date(tmp_path, old, new):
     [
         ("start: 2026-09-01", "start: 1762819200", "calendar.start"),
         ("      count: 2", "      count: yes", "warehouses.hz_dc.pickers.count"),
-        ("{unit_cost: 8,", "{unit_cost: true,", "skus.phone_case.unit_cost"),
     ],
-    ids=["number-as-date", "yes-as-count", "true-as-cost"],
+    ids=["number-as-date", "yes-as-count"],
 )
 def test_wrong_type_is_not_silently_converted(tmp_path, old, new, path):
     proc, line = validate_edited(tmp_path, old, new, new.strip())
     check_error(proc, line, path)
 
 
-@pytest.mark.parametrize("value", ["[/b]", "[bold]x"])
-def test_bad_value_is_echoed_literally(tmp_path, value):
-    """Text from the user is not console markup: it is shown as written, and never crashes."""
-    proc, line = validate_edited(
-        tmp_path, "unmet_demand: backorder", f'unmet_demand: "{value}"', "unmet_demand"
-    )
-    check_error(proc, line, "regions.hangzhou.unmet_demand", f"found '{value}'")
+def test_bad_value_is_echoed_literally(tmp_path):
+    """Text from the file is not console markup: it is shown as written, and never crashes."""
+    new = 'unmet_demand: "[/b]"'
+    proc, line = validate_edited(tmp_path, "unmet_demand: backorder", new, new)
+    check_error(proc, line, "regions.hangzhou.unmet_demand", "found '[/b]'")
 
 
-@pytest.mark.parametrize("verb", ["validate", "run"])
-def test_missing_file(tmp_path, verb):
-    proc = simchain(tmp_path, verb, "no_such_scenario.yaml")
+def test_missing_file(tmp_path):
+    proc = simchain(tmp_path, "run", "no_such_scenario.yaml", "--days", "20")
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 2, proc.stderr
     assert "no_such_scenario.yaml" in proc.stderr
@@ -343,8 +303,6 @@ def test_missing_file(tmp_path, verb):
     [
         ("warehouses.hz_dc.pickers.cuont=3", "cuont", "count"),
         ("warehouses.hz_dcc.pickers.count=3", "hz_dcc", "hz_dc"),
-        ("warehouses.hz_dc.pikers.count=3", "pikers", "pickers"),
-        ("calender.horizon=30d", "calender", "calendar"),
     ],
 )
 def test_set_with_a_wrong_path(tmp_path, setting, bad_key, suggestion):
@@ -352,6 +310,7 @@ def test_set_with_a_wrong_path(tmp_path, setting, bad_key, suggestion):
     proc = simchain(tmp_path, "run", FILE, "--days", "20", "--out", "out", "--set", setting)
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 2, proc.stderr
+    assert FILE in proc.stderr
     assert f"'{bad_key}'" in proc.stderr
     assert f"did you mean '{suggestion}'?" in proc.stderr
     assert not (tmp_path / "out").exists()
@@ -362,9 +321,6 @@ def test_set_with_a_wrong_path(tmp_path, setting, bad_key, suggestion):
     [
         ("warehouses.hz_dc.pickers.count=0", "warehouses.hz_dc.pickers.count", "greater than 0"),
         ("warehouses.hz_dc.pickers.count=abc", "warehouses.hz_dc.pickers.count", "'abc'"),
-        ("calendar.horizon=5", "calendar.horizon", "needs a unit"),
-        ("regions.hangzhou.unmet_demand=lost_sale", "regions.hangzhou.unmet_demand", "lost_sales"),
-        ("regions.hangzhou.served_by=[hz_dcc]", "regions.hangzhou.served_by.0", "hz_dc"),
     ],
 )
 def test_set_with_an_invalid_value(tmp_path, setting, path, fragment):
@@ -374,17 +330,16 @@ def test_set_with_an_invalid_value(tmp_path, setting, path, fragment):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("value", ["0", "-3"])
-def test_days_must_be_positive(tmp_path, value):
+def test_set_list_value_is_echoed_literally(tmp_path):
+    """A YAML list in --set is natural; the message must show it, not eat it as markup."""
+    setting = "regions.hangzhou.served_by=[hz_dcc]"
     copy_scenario(tmp_path)
-    proc = simchain(tmp_path, "run", FILE, "--days", value, "--out", "out")
+    proc = simchain(tmp_path, "validate", FILE, "--set", setting)
+    check_error(proc, None, "regions.hangzhou.served_by.0", "'hz_dcc'", f"--set {setting}")
+
+
+def test_days_must_be_positive(tmp_path):
+    copy_scenario(tmp_path)
+    proc = simchain(tmp_path, "run", FILE, "--days", "0", "--out", "out")
     check_error(proc, None, "--days", "must be > 0")
     assert not (tmp_path / "out").exists()
-
-
-def test_set_value_is_echoed_literally(tmp_path):
-    copy_scenario(tmp_path)
-    proc = simchain(tmp_path, "validate", FILE, "--set", "warehouses.hz_dc.pickers.count=[/x]")
-    check_error(
-        proc, None, "warehouses.hz_dc.pickers.count", "--set warehouses.hz_dc.pickers.count=[/x]"
-    )

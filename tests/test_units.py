@@ -176,3 +176,28 @@ def test_time_weighted_mean_by_hand():
     assert got[("w", "a")] == pytest.approx(5.0)
     assert got[("v", "a")] == pytest.approx(1.0)
     assert window.days == pytest.approx(20 / 24)
+
+
+def test_days_without_orders_are_fine():
+    """Low demand leaves whole days empty; the run must not care."""
+    from simchain import simulate
+    from simchain.scenario import load_text
+
+    sc = load_text(
+        """
+schema_version: 1
+name: quiet
+calendar: {start: 2026-01-01, horizon: 20d}
+skus: {item: {unit_cost: 10, price: 20}}
+suppliers: {vendor: {lead_time: 2d}}
+warehouses:
+  dc: {replenished_from: vendor, stocking: {default: {kind: base_stock, S: 5}}}
+regions:
+  city: {served_by: [dc], demand: {orders_per_day: 0.1}}
+lanes: {dc: {city: {transit_time: 12h}}}
+""",
+        source="<quiet>",
+    )
+    r = simulate(sc, seed=0)
+    assert len(r.tables["orders"]) < 10
+    assert r.kpis["orders"] == len(r.tables["orders"])

@@ -91,9 +91,9 @@ class OrderBook:
         its arrival event fires."""
         n = len(created)
         first_id = self._n
-        first_line = self._nl + np.concatenate(([0], np.cumsum(n_lines)[:-1])).astype(np.int64)
+        first_line = (self._nl + np.cumsum(n_lines) - n_lines).astype(np.int64)
         order_units = (
-            np.add.reduceat(units, first_line - self._nl) if len(units) else np.zeros(0, np.int64)
+            np.add.reduceat(units, first_line - self._nl) if n else np.zeros(0, np.int64)
         )
         self.orders.extend(
             n,
