@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simchain import bundled
@@ -205,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except ScenarioError as exc:
-        err.print(f"[bold red]error:[/] {exc.render()}", markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(exc.render())}", markup=True, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -214,8 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SIMCHAIN_DEBUG"):
             traceback.print_exc()
         err.print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "(set SIMCHAIN_DEBUG=1 for the traceback; please report it)"
+            escape(f"internal error: {type(exc).__name__}: {exc}\n")
+            + "(set SIMCHAIN_DEBUG=1 for the traceback; please report it)"
         )
         return 1
 

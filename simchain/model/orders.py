@@ -92,9 +92,7 @@ class OrderBook:
         n = len(created)
         first_id = self._n
         first_line = (self._nl + np.cumsum(n_lines) - n_lines).astype(np.int64)
-        order_units = (
-            np.add.reduceat(units, first_line - self._nl) if n else np.zeros(0, np.int64)
-        )
+        order_units = np.add.reduceat(units, first_line - self._nl) if n else np.zeros(0, np.int64)
         self.orders.extend(
             n,
             {

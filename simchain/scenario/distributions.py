@@ -12,7 +12,15 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from simchain.timebase import format_duration, parse_duration
 
@@ -45,8 +53,11 @@ _NUMERIC_FIELDS = ("value", "mean", "sd", "low", "mode", "high")
 class Distribution(BaseModel):
     """A validated distribution; numbers are in the field's base unit (hours for durations)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
+    # Set by the field type, not by users: the base unit, and how to write numbers back out.
+    # Declared first so that the field validators below can see it.
+    unit: Literal["hours", "count", "number"] = "number"
     dist: DistName
     value: float | None = None
     mean: float | None = None
@@ -55,10 +66,20 @@ class Distribution(BaseModel):
     low: float | None = None
     mode: float | None = None
     high: float | None = None
-    values: tuple[float, ...] | None = None
-    weights: tuple[float, ...] | None = None
-    # Set by the field type, not by users: how to write the numbers back out.
-    unit: Literal["hours", "count", "number"] = "number"
+    values: list[float] | None = None
+    weights: list[float] | None = None
+
+    @field_validator("value", "mean", "sd", "low", "mode", "high", mode="before")
+    @classmethod
+    def _durations(cls, raw: Any, info: ValidationInfo) -> Any:
+        return _to_hours(raw) if info.data.get("unit") == "hours" else raw
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _duration_values(cls, raw: Any, info: ValidationInfo) -> Any:
+        if info.data.get("unit") == "hours" and isinstance(raw, list):
+            return [_to_hours(v) for v in raw]
+        return raw
 
     @model_validator(mode="after")
     def _check(self) -> Distribution:
@@ -201,35 +222,28 @@ class Distribution(BaseModel):
         return data
 
 
+def _to_hours(x: Any) -> Any:
+    if isinstance(x, bool):
+        raise ValueError(f"expected a duration such as '2h', found {x!r}")
+    if isinstance(x, int | float):
+        raise ValueError(
+            f"a duration needs a unit (s, min, h, d, w), such as '{x}h' or '{x}d'; "
+            f"found the bare number {x}"
+        )
+    return parse_duration(x) if isinstance(x, str) else x
+
+
 def _coerce(unit: str) -> Callable[[Any], Any]:
-    def to_hours(x: Any, field: str) -> Any:
-        if isinstance(x, bool):
-            raise ValueError(f"{field}: expected a duration such as '2h', found {x!r}")
-        if isinstance(x, int | float):
-            raise ValueError(
-                f"{field}: a duration needs a unit (s, min, h, d, w), such as '{x}h' or "
-                f"'{x}d'; found the bare number {x}"
-            )
-        if isinstance(x, str):
-            return parse_duration(x)
-        return x
+    """Wrap a plain constant as a distribution and tell the model its unit."""
 
     def coerce(raw: Any) -> Any:
         if isinstance(raw, Distribution):
             return raw
         if not isinstance(raw, dict):
             raw = {"dist": "constant", "value": raw}
-        data = dict(raw)
-        if "unit" in data:
+        if "unit" in raw:
             raise ValueError("unknown key 'unit'")
-        if unit == "hours":
-            for f in _NUMERIC_FIELDS:
-                if f in data:
-                    data[f] = to_hours(data[f], f)
-            if isinstance(data.get("values"), list):
-                data["values"] = [to_hours(v, "values") for v in data["values"]]
-        data["unit"] = unit
-        return data
+        return {"unit": unit, **raw}
 
     return coerce
 

@@ -79,10 +79,20 @@ def validate(
 # --- YAML with line numbers ---------------------------------------------------------------
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: the schema parses them and reports bad ones."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathT, int]]:
     """Safe-load YAML and return (data, {field path: 1-based line})."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
@@ -92,8 +102,13 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathT, int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        opened = exc.context_mark
+        if opened is not None and line is not None and opened.line + 1 != line:
+            # An unclosed bracket or quote is noticed lines later: point at where it opened.
+            what += f" (on line {line})"
+            line = opened.line + 1
         raise ScenarioError(source, [Problem((), f"YAML syntax error: {what}", line)]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         raise ScenarioError(source, [Problem((), f"YAML error: {exc}")]) from None
     lines: dict[PathT, int] = {}
     problems: list[Problem] = []
@@ -146,8 +161,8 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
     if not dotted.strip() or any(not k for k in keys):
         return Problem(("--set",), f"malformed field path {dotted!r} in {item!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""  # noqa: S506 - safe loader
+    except (yaml.YAMLError, ValueError):
         value = raw
     node: Any = data
     path: list[str | int] = []

@@ -55,14 +55,29 @@ else:
     ]
 
 
+def _date(raw: Any) -> Any:
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected an ISO date such as 2026-11-11, found {raw!r}")
+
+
+Date = Annotated[dt.date, BeforeValidator(_date), PlainSerializer(str, return_type=str)]
+
+
 class Block(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a YAML `yes` is not a count of 1, nor is 1762819200 a date.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Calendar(Block):
     """When the run starts (a date: Nov 11 is a date, not a number) and how long it lasts."""
 
-    start: dt.date
+    start: Date
     horizon: Duration = Field(gt=0)
     warm_up: Duration = 0.0
 
