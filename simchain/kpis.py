@@ -154,7 +154,8 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
         mine = orders[(orders["warehouse"] == name) & orders["pick_start"].notna()]
         lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
         start = np.clip(mine["pick_start"].to_numpy(), lo, hi)
-        end = np.clip(mine["picked"].fillna(w.end).to_numpy(), lo, hi)
+        picked = mine["picked"].to_numpy()
+        end = np.clip(np.where(np.isnat(picked), hi, picked), lo, hi)
         busy = float(_hours(end - start).sum())
         avail = wh.pickers.count * hours
         out[f"picker_utilization.{name}"] = busy / avail

@@ -126,7 +126,7 @@ class Demand(Block):
     lines_per_order: CountDist = Field(default=1, validate_default=True)
     units_per_line: CountDist = Field(default=1, validate_default=True)
     sku_weights: dict[str, PositiveFloat] | None = Field(
-        None, description="relative line shares; default each SKU's popularity"
+        None, min_length=1, description="relative line shares; default each SKU's popularity"
     )
 
 
