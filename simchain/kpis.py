@@ -94,6 +94,8 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["lost_sales_units"] = float(obs["units_lost"].sum())
     k["backordered_units"] = float(obs["units_backordered"].sum())
     k["cancelled_orders"] = float((obs["status"] == "cancelled").sum())
+    k["presale_orders"] = float(obs["presale_event"].notna().sum())
+    k["returned_units"] = float(obs["units_returned"].sum())
     done = obs[obs["status"] == "delivered"]
     cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
     k["delivered_orders"] = float(len(done))

@@ -20,7 +20,15 @@ import yaml
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 
-RUN_TABLES = ("orders", "order_lines", "inventory", "replenishments")
+RUN_TABLES = (
+    "orders",
+    "order_lines",
+    "inventory",
+    "replenishments",
+    "returns",
+    "forecast",
+    "daily",
+)
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:

@@ -12,6 +12,7 @@ from simchain.model.network import SupplyChain
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
 from simchain.tables import build_tables
+from simchain.timeseries import daily
 
 
 @dataclass
@@ -37,6 +38,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> Simulat
     chain.run()
     sim_s = time.perf_counter() - t0
     tables = build_tables(chain)
+    tables["daily"] = daily(tables, scenario)
     kpis = kpi_functions.compute(tables, scenario)
     wall = time.perf_counter() - t0
     recorded = (

@@ -19,6 +19,7 @@ ORDER_TIME_COLUMNS = (
     "picked",
     "shipped",
     "delivered",
+    "cancelled",
 )
 
 
@@ -41,6 +42,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     for col in ORDER_TIME_COLUMNS:
         orders[col] = ts(o[col])
     orders["transport_cost"] = o["transport_cost"].copy()
+    orders["units_returned"] = o["units_returned"].astype(np.int32)
+    event_names = list(chain.scenario.events)
+    orders["presale_event"] = pd.Categorical.from_codes(
+        o["presale_event"].astype(np.int64), categories=pd.Index(event_names)
+    )
+    orders["deposit"] = ts(o["deposit"])
     status_names = [STATUS_NAMES[k] for k in sorted(STATUS_NAMES)]
     orders["status"] = _category(o["status"], status_names)
 
@@ -88,9 +95,24 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "transport_cost": rp["transport_cost"].copy(),
         }
     )
+    rt = chain.returns_log.arrays()
+    returns = pd.DataFrame(
+        {
+            "order_id": rt["order_id"].copy(),
+            "warehouse": _category(rt["warehouse"], chain.warehouse_names),
+            "sku": _category(rt["sku"], chain.sku_names),
+            "units": rt["units"].copy(),
+            "delivered": ts(rt["delivered"]),
+            "back": ts(rt["back"]),
+            "restocked": rt["restocked"].copy(),
+            "scrapped": rt["scrapped"].copy(),
+        }
+    )
     return {
         "orders": orders,
         "order_lines": lines,
         "inventory": inventory,
         "replenishments": replenishments,
+        "returns": returns,
+        "forecast": chain.forecast.table(start),
     }

@@ -41,13 +41,14 @@ def parse_duration(text: str) -> float:
 
 
 def format_duration(hours: float) -> str:
-    """The shortest exact unit spelling of a number of hours, for resolved scenario files."""
-    for unit, size in (("d", HOURS_PER_DAY), ("h", 1.0), ("min", 1 / 60)):
-        value = hours / size
-        if abs(value - round(value)) < 1e-9 and value != 0:
-            return f"{round(value)}{unit}"
+    """The shortest spelling of a number of hours that parses back to exactly the same value."""
     if hours == 0:
         return "0h"
+    for unit, size in (("d", HOURS_PER_DAY), ("h", 1.0), ("min", 1 / 60)):
+        value = round(hours / size)
+        text = f"{value}{unit}"
+        if value and parse_duration(text) == hours:
+            return text
     return f"{hours!r}h"
 
 

@@ -7,6 +7,7 @@ three events: arrival, pick done, delivery.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from typing import Any, cast
 
@@ -14,14 +15,15 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from simchain.demand import RegionDemand
+from simchain.demand import RegionDemand, merge
+from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.orders import OrderBook
 from simchain.model.suppliers import Supplier
 from simchain.model.warehouses import Warehouse
 from simchain.policies.routing import RoutingPolicy
 from simchain.recording import NAN, Columns
-from simchain.scenario.distributions import Sampler
+from simchain.scenario.distributions import Distribution, Sampler
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
 from simchain.timebase import HOURS_PER_DAY
@@ -34,6 +36,17 @@ INVENTORY_COLUMNS = {
     "backorders": "q",
     "on_order": "q",
 }
+RETURN_COLUMNS = {
+    "order_id": "q",
+    "warehouse": "h",
+    "sku": "i",
+    "units": "i",
+    "delivered": "d",
+    "back": "d",
+    "restocked": "i",
+    "scrapped": "i",
+}
+_UNIFORM = Distribution(unit="number", dist="uniform", low=0.0, high=1.0)
 REPLENISHMENT_COLUMNS = {
     "order_id": "q",
     "placed": "d",
@@ -114,6 +127,29 @@ class SupplyChain:
             )
             self.lost_sales.append(region.unmet_demand == "lost_sales")
             del r
+        # Pre-sale events: pre-packed parcels skip picking and ship with their own transit.
+        events = list(scenario.events.items())
+        self.prepacked = [bool(ev.presale and ev.presale.prepositioned) for _, ev in events]
+        self.presale_transit: list[Sampler | None] = [
+            streams.sampler(f"transit/presale/{name}", ev.presale.transit)
+            if ev.presale is not None and ev.presale.prepositioned and ev.presale.transit
+            else None
+            for name, ev in events
+        ]
+        self.forecast = Forecast(scenario, streams)
+        # Customer patience: per region, orders in creation order with their deadlines.
+        self.patience = [scenario.regions[r].demand.patience for r in self.region_names]
+        self.deadlines: list[deque[tuple[float, int]]] = [deque() for _ in self.region_names]
+        # Returns: per-SKU return rates, one uniform stream per region.
+        self.return_rate = [scenario.return_rate(s) for s in self.sku_names]
+        self.returns_on = scenario.returns is not None and any(self.return_rate)
+        if self.returns_on:
+            assert scenario.returns is not None
+            self.return_uniform = [
+                streams.sampler(f"returns/{r}", _UNIFORM) for r in self.region_names
+            ]
+            self.return_delay = streams.sampler("returns/delay", scenario.returns.delay)
+        self.returns_log = Columns(RETURN_COLUMNS)
         # Open replenishment orders: id -> [placed, source node, destination warehouse, sku,
         # quantity, quantity received]
         self.open_replenishments: dict[int, list[Any]] = {}
@@ -135,43 +171,62 @@ class SupplyChain:
                 w.review(s)
                 w.log(s)
         demands = [
-            RegionDemand(sc, sc.regions[name], self.streams.rng(f"demand/{name}"))
+            RegionDemand(
+                sc,
+                name,
+                self.streams.rng(f"demand/{name}"),
+                self.streams.rng(f"presale/{name}"),
+            )
             for name in self.region_names
         ]
         self.env.process(self._customers(demands))
+        if any(p is not None for p in self.patience):
+            self.env.process(self._patience_sweep())
         self.env.run(until=self.horizon)
         self._flush_open_replenishments()
 
     def _customers(self, demands: list[RegionDemand]) -> Generator[simpy.Event, Any, None]:
         """All customers: a day of every region's arrivals drawn in bulk (each region from its
-        own stream), merged in time order, added to the order book at once, then replayed."""
+        own streams), merged in time order, added to the order book at once, then replayed."""
         env = self.env
         promise = np.array([self.scenario.regions[r].promised_within for r in self.region_names])
-        day_start = 0.0
-        while day_start < self.horizon:
-            days = [d.day(day_start, self.horizon) for d in demands]
-            times = np.concatenate([d.times for d in days])
-            region = np.concatenate(
-                [np.full(len(d.times), r, dtype=np.int64) for r, d in enumerate(days)]
+        day = 0
+        while day * HOURS_PER_DAY < self.horizon:
+            batch, region = merge([d.day(day) for d in demands])
+            first = self.book.add_batch(
+                region,
+                batch.times,
+                batch.times + promise[region],
+                batch.n_lines,
+                batch.skus,
+                batch.units,
+                batch.event,
+                batch.deposit,
             )
-            n_lines = np.concatenate([d.n_lines for d in days])
-            skus = np.concatenate([d.skus for d in days])
-            units = np.concatenate([d.units for d in days])
-            order = np.argsort(times, kind="stable")
-            starts = np.cumsum(n_lines) - n_lines
-            nl = n_lines[order]
-            within = np.arange(int(nl.sum())) - np.repeat(np.cumsum(nl) - nl, nl)
-            line_idx = np.repeat(starts[order], nl) + within
-            times, region = times[order], region[order]
-            skus, units = skus[line_idx], units[line_idx]
-            first = self.book.add_batch(region, times, times + promise[region], nl, skus, units)
-            sku_list, unit_list, region_list = skus.tolist(), units.tolist(), region.tolist()
+            sku_list, unit_list = batch.skus.tolist(), batch.units.tolist()
+            region_list = region.tolist()
             k = 0
-            for i, (t, n) in enumerate(zip(times.tolist(), nl.tolist(), strict=True)):
+            for i, (t, n) in enumerate(
+                zip(batch.times.tolist(), batch.n_lines.tolist(), strict=True)
+            ):
                 yield Timeout(env, t - env.now)
                 self.arrive(first + i, region_list[i], sku_list[k : k + n], unit_list[k : k + n])
                 k += n
-            day_start += HOURS_PER_DAY
+            day += 1
+
+    def _patience_sweep(self) -> Generator[simpy.Event, Any, None]:
+        """Cancel orders not shipped within their region's patience, checked every 15 min
+        (one event per sweep, not one per order)."""
+        o = self.book.o
+        step = 0.25
+        while True:
+            yield Timeout(self.env, step)
+            now = self.env.now
+            for queue in self.deadlines:
+                while queue and queue[0][0] <= now:
+                    _, oid = queue.popleft()
+                    if o["status"][oid] in (st.AWAITING_STOCK, st.AWAITING_PICK):
+                        self.warehouses[o["warehouse"][oid]].cancel(oid)
 
     # --- customer orders ------------------------------------------------------------------
 
@@ -180,6 +235,9 @@ class SupplyChain:
         whs = self.warehouses
         w = self.routing.choose(self.nearest_first[r], lambda i: whs[i].can_serve(skus, units))
         self.book.o["warehouse"][oid] = w
+        patience = self.patience[r]
+        if patience is not None:
+            self.deadlines[r].append((self.env.now + patience, oid))
         whs[w].allocate(oid, self.lost_sales[r])
 
     def line_filled(self, line: int, units: int, complete: bool, wh: Warehouse) -> None:
@@ -197,6 +255,9 @@ class SupplyChain:
         """Hand a picked order to the lane carrier of its region."""
         o = self.book.o
         transit, cost = self.region_lanes[o["region"][oid]][wh.index]
+        event = o["presale_event"][oid]
+        if event >= 0:
+            transit = self.presale_transit[event] or transit
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
@@ -207,6 +268,49 @@ class SupplyChain:
         o = self.book.o
         o["delivered"][oid] = self.env.now
         o["status"][oid] = st.DELIVERED
+        if self.returns_on:
+            self._maybe_return(oid)
+
+    # --- returns ---------------------------------------------------------------------------
+
+    def _maybe_return(self, oid: int) -> None:
+        """Each delivered unit comes back with its SKU's return rate, after the return delay."""
+        o, ln = self.book.o, self.book.ln
+        u = self.return_uniform[o["region"][oid]]
+        rate = self.return_rate
+        first = o["first_line"][oid]
+        back: list[tuple[int, int]] = []
+        for line in range(first, first + o["n_lines"][oid]):
+            s = ln["sku"][line]
+            if rate[s]:
+                k = sum(1 for _ in range(ln["units"][line] - ln["lost"][line]) if u() < rate[s])
+                if k:
+                    back.append((s, k))
+        if back:
+            assert self.scenario.returns is not None
+            delay = self.return_delay() + self.scenario.returns.inspection
+            o["units_returned"][oid] = sum(k for _, k in back)
+            Timeout(self.env, delay, (oid, back, self.env.now)).callbacks.append(self._returned)
+
+    def _returned(self, event: Timeout) -> None:
+        oid, back, delivered = cast(tuple[int, list[tuple[int, int]], float], event.value)
+        assert self.scenario.returns is not None
+        share = self.scenario.returns.restock_share
+        w = self.book.o["warehouse"][oid]
+        u = self.return_uniform[self.book.o["region"][oid]]
+        c = self.returns_log.cols
+        for s, k in back:
+            good = k if share == 1 else sum(1 for _ in range(k) if u() < share)
+            c["order_id"].append(oid)
+            c["warehouse"].append(w)
+            c["sku"].append(s)
+            c["units"].append(k)
+            c["delivered"].append(delivered)
+            c["back"].append(self.env.now)
+            c["restocked"].append(good)
+            c["scrapped"].append(k - good)
+            if good:
+                self.warehouses[w].receive(s, good, restock=True)
 
     # --- replenishment --------------------------------------------------------------------
 

@@ -47,11 +47,18 @@ ORDER_COLUMNS = {
     "delivered": "d",
     "transport_cost": "d",
     "status": "b",
+    "presale_event": "h",
+    "deposit": "d",
+    "cancelled": "d",
+    "units_returned": "i",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
     **{t: NAN for t in ("allocated", "pick_start", "picked", "shipped", "delivered")},
     "status": AWAITING_STOCK,
+    "presale_event": -1,
+    "deposit": NAN,
+    "cancelled": NAN,
 }
 LINE_DEFAULTS = {"filled": NAN}
 LINE_COLUMNS = {
@@ -85,6 +92,8 @@ class OrderBook:
         n_lines: np.ndarray,
         skus: np.ndarray,
         units: np.ndarray,
+        presale_event: np.ndarray,
+        deposit: np.ndarray,
     ) -> int:
         """Add orders (in arrival order) with their lines in a few NumPy calls; return the
         first new id. Rows exist from now on; each order takes part in the simulation when
@@ -102,6 +111,8 @@ class OrderBook:
                 "n_lines": n_lines,
                 "first_line": first_line,
                 "units": order_units,
+                "presale_event": presale_event,
+                "deposit": deposit,
             },
             ORDER_DEFAULTS,
         )

@@ -14,6 +14,7 @@ deque, never in a SimPy process.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import TYPE_CHECKING, cast
 
@@ -54,6 +55,8 @@ class Warehouse:
         self.free_pickers = pickers or 0
         self.pick_time = pick_time
         self.pick_queue: deque[int] = deque()
+        # Open backorder claims of customer lines, so a cancelled order can withdraw them.
+        self.line_claims: dict[int, list[int]] = {}
         log = chain.inventory_log.cols
         self._log_t = log["time"].append
         self._log_w = log["warehouse"].append
@@ -120,7 +123,9 @@ class Warehouse:
             else:
                 ln["backordered"][line] = short
                 self.backorders[s] += short
-                self.waiting[s].append([LINE, line, short])
+                claim = [LINE, line, short]
+                self.waiting[s].append(claim)
+                self.line_claims[line] = claim
                 pending += short
             self.review(s)
             self.log(s)
@@ -149,14 +154,19 @@ class Warehouse:
         self.review(sku)
         self.log(sku)
 
-    def receive(self, sku: int, quantity: int) -> None:
-        """Goods in: fill the oldest backorders first, keep the rest on hand."""
+    def receive(self, sku: int, quantity: int, restock: bool = False) -> None:
+        """Goods in: fill the oldest backorders first, keep the rest on hand. A restock
+        (returned goods) was never on order."""
         self.on_hand[sku] += quantity
-        self.on_order[sku] -= quantity
+        if not restock:
+            self.on_order[sku] -= quantity
         wait = self.waiting[sku]
         chain = self.chain
         while wait and self.on_hand[sku] > 0:
             claim = wait[0]
+            if claim[2] == 0:  # withdrawn by a cancelled order
+                wait.popleft()
+                continue
             take = min(self.on_hand[sku], claim[2])
             self.on_hand[sku] -= take
             self.backorders[sku] -= take
@@ -164,17 +174,51 @@ class Warehouse:
             if claim[2] == 0:
                 wait.popleft()
             if claim[0] == LINE:
+                if claim[2] == 0:
+                    del self.line_claims[claim[1]]
                 chain.line_filled(claim[1], take, claim[2] == 0, self)
             else:
                 chain.ship_transfer(claim[1], take)
         self.log(sku)
 
+    def cancel(self, oid: int) -> bool:
+        """Cancel an order that has not started picking: withdraw its backorders and put its
+        allocated units back on hand. Returns whether it was cancelled."""
+        o = self.chain.book.o
+        status = o["status"][oid]
+        if status not in (st.AWAITING_STOCK, st.AWAITING_PICK) or not math.isnan(
+            o["pick_start"][oid]
+        ):  # picking has started: too late
+            return False
+        ln = self.chain.book.ln
+        first = o["first_line"][oid]
+        touched = set()
+        for line in range(first, first + o["n_lines"][oid]):
+            s = ln["sku"][line]
+            owed = 0
+            claim = self.line_claims.pop(line, None)
+            if claim is not None:
+                owed = claim[2]
+                claim[2] = 0
+                self.backorders[s] -= owed
+            self.on_hand[s] += ln["units"][line] - ln["lost"][line] - owed
+            touched.add(s)
+        for s in touched:
+            # Withdrawn backorders may leave stock that older claims were waiting for.
+            self.receive(s, 0, restock=True)
+        o["pending_units"][oid] = 0
+        o["status"][oid] = st.CANCELLED
+        o["cancelled"][oid] = self.env.now
+        return True
+
     # --- picking --------------------------------------------------------------------------
 
     def ready(self, oid: int) -> None:
-        """An order whose stock is all allocated goes to picking."""
-        self.chain.book.o["status"][oid] = st.AWAITING_PICK
-        if self.pickers is None:
+        """An order whose stock is all allocated goes to picking (pre-packed ones skip it)."""
+        o = self.chain.book.o
+        o["status"][oid] = st.AWAITING_PICK
+        event = o["presale_event"][oid]
+        if self.pickers is None or (event >= 0 and self.chain.prepacked[event]):
             o = self.chain.book.o
             o["pick_start"][oid] = o["picked"][oid] = self.env.now
             self.chain.ship_order(oid, self)
@@ -192,8 +236,16 @@ class Warehouse:
     def _picked(self, event: Timeout) -> None:
         oid = cast(int, event.value)
         self.chain.book.o["picked"][oid] = self.env.now
-        if self.pick_queue:
-            self._start_pick(self.pick_queue.popleft())
-        else:
-            self.free_pickers += 1
+        self._next_pick()
         self.chain.ship_order(oid, self)
+
+    def _next_pick(self) -> None:
+        """Start the oldest waiting order that is still wanted, else free the picker."""
+        queue = self.pick_queue
+        status = self.chain.book.o["status"]
+        while queue:
+            oid = queue.popleft()
+            if status[oid] != st.CANCELLED:
+                self._start_pick(oid)
+                return
+        self.free_pickers += 1

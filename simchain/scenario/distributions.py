@@ -204,7 +204,7 @@ class Distribution(BaseModel):
         def out(x: float) -> Any:
             if self.unit == "hours":
                 return format_duration(x)
-            return int(x) if self.unit == "count" else x
+            return int(x) if self.unit == "count" and float(x).is_integer() else x
 
         if self.dist == "constant":
             return out(float(self.value or 0.0))

@@ -161,7 +161,7 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
     if not dotted.strip() or any(not k for k in keys):
         return Problem(("--set",), f"malformed field path {dotted!r} in {item!r}")
     try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""  # noqa: S506 - safe loader
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
     except (yaml.YAMLError, ValueError):
         value = raw
     node: Any = data

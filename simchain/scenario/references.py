@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from simchain.errors import Problem, suggest
 from simchain.scenario.schema import Scenario
 
@@ -137,4 +139,76 @@ def check(sc: Scenario) -> list[Problem]:
 
     if sc.calendar.warm_up >= sc.calendar.horizon:
         bad(("calendar", "warm_up"), "warm_up must be shorter than the horizon")
+    return problems + check_demand(sc)
+
+
+def check_demand(sc: Scenario) -> list[Problem]:
+    """Events, popularity laws, categories and returns."""
+    problems: list[Problem] = []
+
+    def bad(path: tuple[str | int, ...], msg: str) -> None:
+        problems.append(Problem(path, msg))
+
+    law = sc.sku_popularity
+    if law is not None:
+        for sku, spec in sc.skus.items():
+            if spec.popularity is not None:
+                bad(
+                    ("skus", sku, "popularity"),
+                    "popularity is set by sku_popularity; declare it in one place only",
+                )
+        if law.law == "abc":
+            if not law.class_shares:
+                bad(("sku_popularity", "class_shares"), "the abc law needs class_shares")
+            else:
+                for sku, spec in sc.skus.items():
+                    if spec.abc_class is None or spec.abc_class not in law.class_shares:
+                        bad(
+                            ("skus", sku, "abc_class"),
+                            f"the abc popularity law has no share for class "
+                            f"{spec.abc_class!r} of this SKU",
+                        )
+                        break
+    for sku, spec in sc.skus.items():
+        if spec.category is not None and spec.category not in sc.categories:
+            bad(
+                ("skus", sku, "category"),
+                f"unknown category '{spec.category}'" + suggest(spec.category, sc.categories),
+            )
+    if sc.returns is None and any(c.return_rate > 0 for c in sc.categories.values()):
+        bad(
+            ("categories",),
+            "return rates are declared but there is no `returns` block "
+            "saying how returns come back",
+        )
+    presale_days: dict[str, str] = {}
+    for name, ev in sc.events.items():
+        base = ("events", name)
+        if ev.end is not None and ev.end < ev.start:
+            bad((*base, "end"), f"end ({ev.end}) is before start ({ev.start})")
+        for i, region in enumerate(ev.regions or []):
+            if region not in sc.regions:
+                bad(
+                    (*base, "regions", i),
+                    f"unknown region '{region}'" + suggest(region, sc.regions),
+                )
+        if ev.presale is not None:
+            if ev.presale.deposits_open >= ev.start:
+                bad(
+                    (*base, "presale", "deposits_open"),
+                    f"deposits must open before the event starts ({ev.start})",
+                )
+            day = ev.start
+            while day <= ev.last:
+                for region in ev.regions or list(sc.regions):
+                    key = f"{region}/{day}"
+                    if key in presale_days:
+                        bad(
+                            (*base, "presale"),
+                            f"pre-sales of events '{presale_days[key]}' and "
+                            f"'{name}' overlap on {day} in region '{region}'",
+                        )
+                        return problems
+                    presale_days[key] = name
+                day = day + dt.timedelta(days=1)
     return problems

@@ -10,7 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
 
 from simchain.policies import routing, stocking
 from simchain.policies.routing import NearestWithStock, RoutingPolicy
@@ -85,8 +92,11 @@ class Calendar(Block):
 class Sku(Block):
     unit_cost: PositiveFloat
     price: PositiveFloat
-    popularity: PositiveFloat = Field(1.0, description="relative share of order lines")
+    popularity: PositiveFloat | None = Field(
+        None, description="relative share of order lines (default 1, or from sku_popularity)"
+    )
     abc_class: str | None = Field(None, description="class label, e.g. A, B or C")
+    category: Id | None = Field(None, description="a key of `categories` (returns behaviour)")
     holding_cost_per_day: NonNegFloat | None = Field(
         None, description="per unit and day; default unit_cost x costs.holding_rate_per_year/365"
     )
@@ -121,12 +131,39 @@ class Warehouse(Block):
     stocking: Stocking
 
 
+def _shape(n: int | None) -> Any:
+    def check(values: list[float]) -> list[float]:
+        if n is not None and len(values) != n:
+            raise ValueError(f"expected {n} values, found {len(values)}")
+        if sum(values) <= 0:
+            raise ValueError("the values must have a positive sum")
+        return values
+
+    return check
+
+
+Shape7 = Annotated[list[NonNegFloat], AfterValidator(_shape(7))]
+Shape24 = Annotated[list[NonNegFloat], AfterValidator(_shape(24))]
+ShapeAny = Annotated[list[NonNegFloat], Field(min_length=1), AfterValidator(_shape(None))]
+
+
 class Demand(Block):
-    orders_per_day: NonNegFloat
+    """Orders per day on an ordinary day, shaped by weekday, hour and calendar events."""
+
+    orders_per_day: NonNegFloat = Field(description="average of an ordinary week")
+    weekday_shape: Shape7 | None = Field(
+        None, description="Mon..Sun relative volumes (scaled to average 1)"
+    )
+    hourly_shape: Shape24 | None = Field(
+        None, description="relative volume of each hour 0..23 (default flat)"
+    )
     lines_per_order: CountDist = Field(default=1, validate_default=True)
     units_per_line: CountDist = Field(default=1, validate_default=True)
     sku_weights: dict[str, PositiveFloat] | None = Field(
         None, min_length=1, description="relative line shares; default each SKU's popularity"
+    )
+    patience: Duration | None = Field(
+        None, gt=0, description="an order not shipped this long after creation is cancelled"
     )
 
 
@@ -135,6 +172,67 @@ class Region(Block):
     demand: Demand
     promised_within: Duration = Field(72.0, gt=0)
     unmet_demand: Literal["backorder", "lost_sales"] = "backorder"
+
+
+class Presale(Block):
+    """Deposits: part of an event's orders is known in advance, and may be pre-positioned."""
+
+    share: float = Field(ge=0, le=1, description="share of the event's orders paid by deposit")
+    deposits_open: Date = Field(description="deposits (advance demand) start on this date")
+    prepositioned: bool = Field(
+        False, description="pre-packed near the customer: no picking, `transit` to deliver"
+    )
+    transit: DurationDist | None = Field(
+        None, description="delivery time of pre-positioned parcels (default: the lane's)"
+    )
+
+
+class Event(Block):
+    """A dated demand event: a multiplier on its days, optionally its own intraday profile.
+
+    Overlapping events multiply their multipliers; the intraday profile is the one of the
+    active event that starts last (the most specific)."""
+
+    start: Date
+    end: Date | None = Field(None, description="last day (inclusive); default: start")
+    multiplier: NonNegFloat = 1.0
+    hourly_shape: Shape24 | None = None
+    first_hour_shape: ShapeAny | None = Field(
+        None, description="split of hour 0 into equal parts, e.g. 60 minute weights"
+    )
+    regions: list[Id] | None = Field(None, description="default: every region")
+    presale: Presale | None = None
+
+    @property
+    def last(self) -> dt.date:
+        return self.end or self.start
+
+
+class ForecastError(Block):
+    cv: NonNegFloat = Field(0.0, description="spread of the forecast/truth ratio")
+    bias: float = Field(0.0, gt=-1, description="mean ratio - 1 (e.g. -0.1 under-forecasts)")
+
+
+class Forecast(Block):
+    """What the planner believes: the true expected demand times a log-normal error."""
+
+    period: Duration = Field(24.0, gt=0)
+    normal: ForecastError = Field(default_factory=ForecastError)
+    during_events: ForecastError | None = Field(
+        None, description="error in periods touching an event with a multiplier != 1"
+    )
+
+
+class Category(Block):
+    return_rate: float = Field(0.0, ge=0, le=1, description="share of delivered units returned")
+
+
+class Returns(Block):
+    """How returned units come back: request delay, transit back, inspection, restock share."""
+
+    delay: DurationDist = Field(description="from delivery to the return reaching the warehouse")
+    inspection: Duration = 0.0
+    restock_share: float = Field(1.0, ge=0, le=1, description="the rest is scrapped")
 
 
 class Lane(Block):
@@ -148,6 +246,17 @@ class Costs(Block):
     backorder_cost_per_unit_day: NonNegFloat = 0.0
     lost_sale_cost_per_unit: NonNegFloat | None = Field(
         None, description="default: the lost margin, price - unit_cost"
+    )
+
+
+class SkuPopularity(Block):
+    """Popularity by law: Zipf over the SKUs in the order declared (rank 1 first), or shares
+    per ABC class split evenly within each class."""
+
+    law: Literal["zipf", "abc"]
+    exponent: PositiveFloat = Field(1.0, description="zipf: share of rank k ~ 1/k^exponent")
+    class_shares: dict[str, PositiveFloat] | None = Field(
+        None, description="abc: share of lines per class, e.g. {A: 80, B: 15, C: 5}"
     )
 
 
@@ -165,6 +274,37 @@ class Scenario(Block):
     lanes: dict[Id, dict[Id, Lane]] = Field(description="origin -> destination -> lane")
     costs: Costs = Field(default_factory=Costs)
     routing: RoutingSpec = Field(default_factory=NearestWithStock)
+    events: dict[Id, Event] = Field(default_factory=dict)
+    sku_popularity: SkuPopularity | None = Field(
+        None, description="a popularity law over SKUs instead of per-SKU popularity"
+    )
+    forecast: Forecast = Field(default_factory=Forecast)
+    categories: dict[Id, Category] = Field(default_factory=dict)
+    returns: Returns | None = None
+
+    def popularity(self) -> dict[str, float]:
+        """Relative line share of each SKU, from the declared law or the SKUs' own values."""
+        law = self.sku_popularity
+        names = list(self.skus)
+        if law is None:
+            return {
+                s: (v.popularity if v.popularity is not None else 1.0) for s, v in self.skus.items()
+            }
+        if law.law == "zipf":
+            return {s: 1.0 / (rank + 1) ** law.exponent for rank, s in enumerate(names)}
+        counts: dict[str, int] = {}
+        for v in self.skus.values():
+            if v.abc_class is not None:
+                counts[v.abc_class] = counts.get(v.abc_class, 0) + 1
+        shares = law.class_shares or {}
+        return {
+            s: shares.get(v.abc_class or "", 0.0) / counts[v.abc_class] if v.abc_class else 0.0
+            for s, v in self.skus.items()
+        }
+
+    def return_rate(self, sku: str) -> float:
+        cat = self.skus[sku].category
+        return self.categories[cat].return_rate if cat is not None else 0.0
 
     def policy_for(self, warehouse: str, sku: str) -> StockingPolicy:
         """The stocking policy in force for one SKU at one warehouse (checked to exist)."""

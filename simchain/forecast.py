@@ -1,0 +1,104 @@
+"""The planner's forecast: the true expected demand times a log-normal error, per region, SKU
+and period. Policies that need a forecast see this, never the truth.
+
+For a period p and SKU s of a region, the truth is expected orders(p) x mean lines per order x
+share of s x mean units per line. The forecast multiplies it by exp(N(mu, sigma)) with
+sigma^2 = ln(1 + cv^2) and mu = ln(1 + bias) - sigma^2 / 2, so the ratio forecast/truth has
+mean 1 + bias and coefficient of variation cv. Periods touching a day with an active event
+whose multiplier is not 1 use the `during_events` error when one is declared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from simchain.demand import DemandProfile
+from simchain.scenario.schema import ForecastError, Scenario
+from simchain.streams import Streams
+from simchain.timebase import HOURS_PER_DAY, clock_to_timestamps
+
+
+def _ratios(rng: np.random.Generator, err: ForecastError, shape: tuple[int, ...]) -> np.ndarray:
+    if err.cv == 0:
+        return np.full(shape, 1.0 + err.bias)
+    sigma2 = math.log1p(err.cv**2)
+    mu = math.log1p(err.bias) - sigma2 / 2
+    return np.exp(rng.normal(mu, math.sqrt(sigma2), shape))
+
+
+class Forecast:
+    """Expected and forecast units by (region, period, SKU) over the horizon."""
+
+    def __init__(self, scenario: Scenario, streams: Streams):
+        self.scenario = scenario
+        spec = scenario.forecast
+        self.period = spec.period
+        horizon = scenario.calendar.horizon
+        days = math.ceil(horizon / HOURS_PER_DAY)
+        self.n_periods = math.ceil(horizon / self.period)
+        self.regions = list(scenario.regions)
+        self.skus = list(scenario.skus)
+        popularity = scenario.popularity()
+        edges = np.arange(self.n_periods + 1) * self.period
+        self.expected: dict[str, np.ndarray] = {}
+        self.forecast: dict[str, np.ndarray] = {}
+        for region in self.regions:
+            profile = DemandProfile(scenario, region)
+            demand = scenario.regions[region].demand
+            by_hour = profile.expected_by_hour(days)[: math.ceil(horizon)]
+            cum = np.concatenate([[0.0], np.cumsum(by_hour)])
+            hours = np.arange(len(cum), dtype=float)
+            orders = np.diff(np.interp(np.minimum(edges, horizon), hours, cum))
+            weights = demand.sku_weights
+            w = np.array([(weights or popularity).get(s, 0.0) for s in self.skus], dtype=float)
+            per_order = demand.lines_per_order.mean_value() * demand.units_per_line.mean_value()
+            truth = np.outer(orders, w / w.sum()) * per_order
+            rng = streams.rng(f"forecast/{region}")
+            ratio = _ratios(rng, spec.normal, truth.shape)
+            if spec.during_events is not None:
+                special = self._event_periods(profile, days)
+                ratio[special] = _ratios(rng, spec.during_events, truth.shape)[special]
+            self.expected[region] = truth
+            self.forecast[region] = truth * ratio
+
+    def _event_periods(self, profile: DemandProfile, days: int) -> np.ndarray:
+        flagged = np.zeros(self.n_periods, dtype=bool)
+        for day in range(days):
+            if any(ev.multiplier != 1 for _, ev in profile.active(day)):
+                first = int(day * HOURS_PER_DAY // self.period)
+                last = int(((day + 1) * HOURS_PER_DAY - 1e-9) // self.period)
+                flagged[first : min(last, self.n_periods - 1) + 1] = True
+        return flagged
+
+    def units(self, region: str, sku: int, t0: float, t1: float) -> float:
+        """Forecast units of a SKU in a region over clock hours [t0, t1), pro rata by period."""
+        f = self.forecast[region][:, sku]
+        edges = np.arange(self.n_periods + 1) * self.period
+        cum = np.concatenate([[0.0], np.cumsum(f)])
+        return float(np.interp(t1, edges, cum) - np.interp(t0, edges, cum))
+
+    def table(self, start: dt.date) -> pd.DataFrame:
+        """Tidy table: period_start, region, sku, expected_units, forecast_units."""
+        n_s = len(self.skus)
+        period_start = clock_to_timestamps(start, np.arange(self.n_periods) * self.period)
+        frames = []
+        for region in self.regions:
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "period_start": np.repeat(period_start, n_s),
+                        "region": region,
+                        "sku": np.tile(np.array(self.skus, dtype=object), self.n_periods),
+                        "expected_units": self.expected[region].ravel(),
+                        "forecast_units": self.forecast[region].ravel(),
+                    }
+                )
+            )
+        out = pd.concat(frames, ignore_index=True)
+        out["region"] = pd.Categorical(out["region"], categories=self.regions)
+        out["sku"] = pd.Categorical(out["sku"], categories=self.skus)
+        return out
