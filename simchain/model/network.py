@@ -142,12 +142,12 @@ class SupplyChain:
         self.deadlines: list[deque[tuple[float, int]]] = [deque() for _ in self.region_names]
         # Returns: per-SKU return rates, one uniform stream per region.
         self.return_rate = [scenario.return_rate(s) for s in self.sku_names]
+        self.return_rate_array = np.array(self.return_rate)
         self.returns_on = scenario.returns is not None and any(self.return_rate)
         if self.returns_on:
             assert scenario.returns is not None
-            self.return_uniform = [
-                streams.sampler(f"returns/{r}", _UNIFORM) for r in self.region_names
-            ]
+            self.return_units_rng = streams.rng("returns/units")
+            self.restock_uniform = streams.sampler("returns/restock", _UNIFORM)
             self.return_delay = streams.sampler("returns/delay", scenario.returns.delay)
         self.returns_log = Columns(RETURN_COLUMNS)
         # Open replenishment orders: id -> [placed, source node, destination warehouse, sku,
@@ -202,6 +202,9 @@ class SupplyChain:
                 batch.units,
                 batch.event,
                 batch.deposit,
+                self.return_units_rng.binomial(batch.units, self.return_rate_array[batch.skus])
+                if self.returns_on
+                else None,
             )
             sku_list, unit_list = batch.skus.tolist(), batch.units.tolist()
             region_list = region.tolist()
@@ -268,24 +271,21 @@ class SupplyChain:
         o = self.book.o
         o["delivered"][oid] = self.env.now
         o["status"][oid] = st.DELIVERED
-        if self.returns_on:
+        if self.returns_on and o["units_to_return"][oid]:
             self._maybe_return(oid)
 
     # --- returns ---------------------------------------------------------------------------
 
     def _maybe_return(self, oid: int) -> None:
-        """Each delivered unit comes back with its SKU's return rate, after the return delay."""
+        """Schedule the order's returns (drawn when the order was created) after the delay;
+        units lost to a stockout never reached the customer and cannot come back."""
         o, ln = self.book.o, self.book.ln
-        u = self.return_uniform[o["region"][oid]]
-        rate = self.return_rate
         first = o["first_line"][oid]
         back: list[tuple[int, int]] = []
         for line in range(first, first + o["n_lines"][oid]):
-            s = ln["sku"][line]
-            if rate[s]:
-                k = sum(1 for _ in range(ln["units"][line] - ln["lost"][line]) if u() < rate[s])
-                if k:
-                    back.append((s, k))
+            k = min(ln["to_return"][line], ln["units"][line] - ln["lost"][line])
+            if k:
+                back.append((ln["sku"][line], k))
         if back:
             assert self.scenario.returns is not None
             delay = self.return_delay() + self.scenario.returns.inspection
@@ -297,7 +297,7 @@ class SupplyChain:
         assert self.scenario.returns is not None
         share = self.scenario.returns.restock_share
         w = self.book.o["warehouse"][oid]
-        u = self.return_uniform[self.book.o["region"][oid]]
+        u = self.restock_uniform
         c = self.returns_log.cols
         for s, k in back:
             good = k if share == 1 else sum(1 for _ in range(k) if u() < share)

@@ -51,6 +51,7 @@ ORDER_COLUMNS = {
     "deposit": "d",
     "cancelled": "d",
     "units_returned": "i",
+    "units_to_return": "i",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
@@ -69,6 +70,7 @@ LINE_COLUMNS = {
     "backordered": "i",
     "lost": "i",
     "filled": "d",
+    "to_return": "i",
 }
 
 
@@ -94,6 +96,7 @@ class OrderBook:
         units: np.ndarray,
         presale_event: np.ndarray,
         deposit: np.ndarray,
+        to_return: np.ndarray | None = None,
     ) -> int:
         """Add orders (in arrival order) with their lines in a few NumPy calls; return the
         first new id. Rows exist from now on; each order takes part in the simulation when
@@ -101,7 +104,11 @@ class OrderBook:
         n = len(created)
         first_id = self._n
         first_line = (self._nl + np.cumsum(n_lines) - n_lines).astype(np.int64)
-        order_units = np.add.reduceat(units, first_line - self._nl) if n else np.zeros(0, np.int64)
+        starts = first_line - self._nl
+        order_units = np.add.reduceat(units, starts) if n else np.zeros(0, np.int64)
+        if to_return is None:
+            to_return = np.zeros(len(skus), dtype=np.int64)
+        order_returns = np.add.reduceat(to_return, starts) if n else np.zeros(0, np.int64)
         self.orders.extend(
             n,
             {
@@ -113,6 +120,7 @@ class OrderBook:
                 "units": order_units,
                 "presale_event": presale_event,
                 "deposit": deposit,
+                "units_to_return": order_returns,
             },
             ORDER_DEFAULTS,
         )
@@ -123,6 +131,7 @@ class OrderBook:
                 "order_id": np.repeat(np.arange(first_id, first_id + n, dtype=np.int64), n_lines),
                 "sku": skus,
                 "units": units,
+                "to_return": to_return,
             },
             LINE_DEFAULTS,
         )

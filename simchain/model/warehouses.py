@@ -83,6 +83,11 @@ class Warehouse:
         on_hand = self.on_hand
         if len(skus) == 1:
             return on_hand[skus[0]] >= units[0]
+        for s, u in zip(skus, units, strict=True):
+            if on_hand[s] < u:
+                return False
+        if len(set(skus)) == len(skus):
+            return True
         need: dict[int, int] = {}
         for s, u in zip(skus, units, strict=True):
             need[s] = need.get(s, 0) + u

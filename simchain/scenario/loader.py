@@ -91,10 +91,15 @@ _Loader.yaml_implicit_resolvers = {
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathT, int]]:
     """Safe-load YAML and return (data, {field path: 1-based line})."""
+    lines: dict[PathT, int] = {}
+    problems: list[Problem] = []
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            # Walk before constructing: construction flattens `<<` merge keys in place.
+            if node is not None:
+                _walk(node, (), lines, problems)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -110,10 +115,6 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathT, int]]:
         raise ScenarioError(source, [Problem((), f"YAML syntax error: {what}", line)]) from None
     except (yaml.YAMLError, ValueError) as exc:
         raise ScenarioError(source, [Problem((), f"YAML error: {exc}")]) from None
-    lines: dict[PathT, int] = {}
-    problems: list[Problem] = []
-    if node is not None:
-        _walk(node, (), lines, problems)
     if problems:
         raise ScenarioError(source, problems)
     return data, lines
@@ -125,6 +126,8 @@ def _walk(node: yaml.Node, path: PathT, lines: dict[PathT, int], problems: list[
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             if key in seen:
                 problems.append(
                     Problem((*path, key), "key appears twice", key_node.start_mark.line + 1)
