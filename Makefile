@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/simchain run scenarios/two_echelon.yaml --seed 1 --out results/demo
+	$(BIN)/simchain run scenarios/double11.yaml --seed 1 --out results/demo
 
 test: $(STAMP) lint typecheck unit
 

@@ -141,7 +141,23 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         + k["shortage_cost"]
     )
     k.update(picker_utilization(orders, sc, w))
+    if "daily" in tables:
+        k.update(backlog(tables["daily"]))
     return k
+
+
+def backlog(daily: pd.DataFrame) -> dict[str, float]:
+    """Peak end-of-day backlog of unshipped orders, and days from that peak until the backlog
+    is back to 5 % of it (NaN if it never is within the run)."""
+    level = daily["backlog_orders"].to_numpy(dtype=float)
+    if not len(level) or level.max() <= 0:
+        return {"backlog_peak_orders": 0.0, "backlog_clear_days": 0.0}
+    peak = int(level.argmax())
+    after = np.nonzero(level[peak:] <= 0.05 * level[peak])[0]
+    return {
+        "backlog_peak_orders": float(level[peak]),
+        "backlog_clear_days": float(after[0]) if len(after) else float("nan"),
+    }
 
 
 def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:

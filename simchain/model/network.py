@@ -18,6 +18,7 @@ from simpy.events import Timeout
 from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
 from simchain.model import orders as st
+from simchain.model.agenda import Agenda
 from simchain.model.orders import OrderBook
 from simchain.model.suppliers import Supplier
 from simchain.model.warehouses import Warehouse
@@ -67,6 +68,7 @@ class SupplyChain:
         self.scenario = scenario
         self.streams = streams
         self.env = simpy.Environment()
+        self.agenda = Agenda(self.env)
         self.horizon = scenario.calendar.horizon
         self.sku_names = list(scenario.skus)
         self.region_names = list(scenario.regions)
@@ -264,7 +266,7 @@ class SupplyChain:
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
-        Timeout(self.env, transit(), oid).callbacks.append(self._delivered)
+        self.agenda.schedule(transit(), oid, self._delivered)
 
     def _delivered(self, event: Timeout) -> None:
         oid = cast(int, event.value)
@@ -290,7 +292,7 @@ class SupplyChain:
             assert self.scenario.returns is not None
             delay = self.return_delay() + self.scenario.returns.inspection
             o["units_returned"][oid] = sum(k for _, k in back)
-            Timeout(self.env, delay, (oid, back, self.env.now)).callbacks.append(self._returned)
+            self.agenda.schedule(delay, (oid, back, self.env.now), self._returned)
 
     def _returned(self, event: Timeout) -> None:
         oid, back, delivered = cast(tuple[int, list[tuple[int, int]], float], event.value)
@@ -324,9 +326,7 @@ class SupplyChain:
             sup = self.suppliers[source]
             self.open_replenishments[rid] = [now, sup.index, wh.index, sku, quantity, 0]
             dispatch, arrival = sup.dispatch_and_arrival(now, quantity)
-            Timeout(self.env, arrival - now, (rid, dispatch, quantity, 0.0)).callbacks.append(
-                self._received
-            )
+            self.agenda.schedule(arrival - now, (rid, dispatch, quantity, 0.0), self._received)
         else:
             up = self._by_name[source]
             self.open_replenishments[rid] = [
@@ -346,9 +346,7 @@ class SupplyChain:
         key = (up, self.warehouse_names[dest])
         cost = self.lane_cost[key] * quantity
         transit = self.lane_transit[key]()
-        Timeout(self.env, transit, (rid, self.env.now, quantity, cost)).callbacks.append(
-            self._received
-        )
+        self.agenda.schedule(transit, (rid, self.env.now, quantity, cost), self._received)
 
     def _received(self, event: Timeout) -> None:
         rid, shipped, quantity, cost = cast(tuple[int, float, int, float], event.value)
