@@ -201,3 +201,23 @@ lanes: {dc: {city: {transit_time: 12h}}}
     r = simulate(sc, seed=0)
     assert len(r.tables["orders"]) < 10
     assert r.kpis["orders"] == len(r.tables["orders"])
+
+
+def test_advance_demand_counts_only_deposits_made_so_far():
+    from simchain.advance import AdvanceDemand
+    from simchain.demand import Orders
+
+    orders = Orders(
+        times=np.array([100.0, 101.0, 102.0]),
+        n_lines=np.array([1, 2, 1]),
+        skus=np.array([0, 0, 1, 0]),
+        units=np.array([1, 2, 3, 4]),
+        event=np.array([0, 0, 0]),
+        deposit=np.array([10.0, 20.0, 30.0]),
+    )
+    book = AdvanceDemand(2, [(0, orders)])
+    assert book.units_due(0, 0, 200, known_at=1000) == 1 + 2 + 4
+    assert book.units_due(0, 0, 200, known_at=25) == 1 + 2
+    assert book.units_due(1, 0, 200, known_at=25) == 3
+    assert book.units_due(0, 101, 200, known_at=1000) == 2 + 4
+    assert book.units_due(0, 0, 200, known_at=1000, region=1) == 0

@@ -15,6 +15,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
+from simchain.advance import AdvanceDemand
 from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
 from simchain.model import orders as st
@@ -181,6 +182,10 @@ class SupplyChain:
             )
             for name in self.region_names
         ]
+        self.advance_demand = AdvanceDemand(
+            len(self.sku_names),
+            [(r, part) for r, d in enumerate(demands) for part in d.presale_orders()],
+        )
         self.env.process(self._customers(demands))
         if any(p is not None for p in self.patience):
             self.env.process(self._patience_sweep())
