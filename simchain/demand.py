@@ -110,6 +110,17 @@ class DemandProfile:
             expected = np.concatenate([expected[0] * split, expected[1:]])
         return Segments(starts, widths, expected)
 
+    def cumulative(self, days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Breakpoints (clock hours) and expected orders up to each, over `days` days: linear
+        interpolation between breakpoints is exact, since the rate is constant within."""
+        times = [np.zeros(1)]
+        amounts = [np.zeros(1)]
+        for d in range(days):
+            seg = self.segments(d)
+            times.append(d * HOURS_PER_DAY + seg.starts + seg.widths)
+            amounts.append(seg.expected)
+        return np.concatenate(times), np.cumsum(np.concatenate(amounts))
+
     def expected_by_hour(self, days: int) -> np.ndarray:
         """Expected orders in each clock hour of the first `days` days."""
         out = np.empty(days * 24)

@@ -49,9 +49,7 @@ class Forecast:
         for region in self.regions:
             profile = DemandProfile(scenario, region)
             demand = scenario.regions[region].demand
-            by_hour = profile.expected_by_hour(days)[: math.ceil(horizon)]
-            cum = np.concatenate([[0.0], np.cumsum(by_hour)])
-            hours = np.arange(len(cum), dtype=float)
+            hours, cum = profile.cumulative(days)
             orders = np.diff(np.interp(np.minimum(edges, horizon), hours, cum))
             weights = demand.sku_weights
             w = np.array([(weights or popularity).get(s, 0.0) for s in self.skus], dtype=float)
