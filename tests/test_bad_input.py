@@ -7,30 +7,17 @@ the tests keep working when the scenario's comments change.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import simchain
+
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "classroom_single_dc.yaml"
 FILE = "bad.yaml"
-
-
-def simchain(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("SIMCHAIN_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "simchain.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 def copy_scenario(tmp_path: Path) -> None:

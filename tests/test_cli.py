@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from tests.cli_runner import simchain
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "classroom_single_dc.yaml"
 FILE = "classroom.yaml"
@@ -41,18 +42,6 @@ KPI_NAMES = [
 ]
 TABLES = ["orders", "order_lines", "inventory", "replenishments"]
 VERBS = ["run", "validate", "schema", "scenarios", "policies"]
-
-
-def simchain(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}  # rich tables: no wrapped or truncated names
-    return subprocess.run(
-        [sys.executable, "-m", "simchain.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

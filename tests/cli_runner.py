@@ -1,0 +1,22 @@
+"""Running the `simchain` command line as a subprocess, the way a user does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def simchain(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`simchain ARGS` in `cwd`, with wide rich tables and no debug tracebacks."""
+    env = {**os.environ, "COLUMNS": "200"}  # rich tables: no wrapped or truncated names
+    env.pop("SIMCHAIN_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "simchain.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
