@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BeforeValidator, Field, PlainSerializer
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.0
@@ -74,3 +76,22 @@ def clock_to_timestamps(start: dt.date, hours: np.ndarray) -> np.ndarray:
     ok = np.isfinite(ms)
     out[ok] = base + ms[ok].astype("int64").astype("timedelta64[ms]")
     return out
+
+
+def _duration(raw: Any) -> Any:
+    if isinstance(raw, bool | int | float):
+        raise ValueError(
+            f"a duration needs a unit (s, min, h, d, w), such as '{raw}d'; found {raw!r}"
+        )
+    if isinstance(raw, str):
+        return parse_duration(raw)
+    return raw
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    Field(ge=0),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""Hours, written with a unit in YAML ('90min', '2.5h', '3d')."""

@@ -221,3 +221,43 @@ def test_advance_demand_counts_only_deposits_made_so_far():
     assert book.units_due(1, 0, 200, known_at=25) == 3
     assert book.units_due(0, 101, 200, known_at=1000) == 2 + 4
     assert book.units_due(0, 0, 200, known_at=1000, region=1) == 0
+
+
+def test_periodic_and_min_max_order_quantities():
+    from simchain.policies.stocking import MinMax, PeriodicOrderUpTo
+
+    periodic = PeriodicOrderUpTo(review_period="1d", S=50)
+    assert periodic.order_quantity(50) == 0
+    assert periodic.order_quantity(-5) == 55
+    mm = MinMax(min=10, max=40)
+    assert mm.order_quantity(10) == 0  # strictly below min triggers
+    assert mm.order_quantity(9) == 31
+    with pytest.raises(ValidationError, match="must not exceed"):
+        MinMax(min=50, max=40)
+
+
+def test_periodic_review_orders_only_at_review_times():
+    """A policy with a review period orders at multiples of the period, never in between;
+    a continuous one orders whenever demand takes the position down."""
+    from simchain import simulate
+    from simchain.scenario import load_scenario
+
+    root = __import__("pathlib").Path(__file__).parents[1]
+    sc = load_scenario(
+        root / "scenarios" / "classroom_single_dc.yaml",
+        overrides=[
+            "warehouses.hz_dc.stocking.classes.A={kind: periodic, review_period: 3d, S: 1200}",
+            "warehouses.hz_dc.stocking.classes.B={kind: s_S, s: 280, S: 480, review_period: 12h}",
+        ],
+        days=40,
+    )
+    rep = simulate(sc, seed=5).tables["replenishments"]
+    start = pd.Timestamp("2026-09-01")
+    hours = (rep["placed"] - start) / pd.Timedelta(hours=1)
+    a = hours[rep["sku"] == "phone_case"]
+    b = hours[rep["sku"] == "usb_cable"]
+    assert len(a) >= 10 and len(b) >= 5
+    assert np.allclose(a % 72, 0)
+    assert np.allclose(b % 12, 0)
+    c = hours[rep["sku"] == "power_bank"]  # continuous s_S: orders at demand times
+    assert len(c) and not np.allclose(c % 1, 0)

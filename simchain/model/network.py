@@ -170,9 +170,15 @@ class SupplyChain:
                 else:
                     w.on_hand[s] = init.get(sku, 0)
         for w in self.warehouses:
+            periods: dict[float, list[int]] = {}
             for s in range(len(self.sku_names)):
-                w.review(s)
+                w.review(s, scheduled=True)
                 w.log(s)
+                period = w.policies[s].review_period
+                if period is not None:
+                    periods.setdefault(period, []).append(s)
+            for period, skus in sorted(periods.items()):
+                self.env.process(w.reviews(period, skus))
         demands = [
             RegionDemand(
                 sc,

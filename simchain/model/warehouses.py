@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING, cast
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, cast
 
+import simpy
 from simpy.events import Timeout
 
 from simchain.model import orders as st
@@ -47,6 +49,7 @@ class Warehouse:
         self.name = name
         n = len(policies)
         self.policies = policies
+        self.periodic = [p.review_period is not None for p in policies]
         self.on_hand = [0] * n
         self.backorders = [0] * n
         self.on_order = [0] * n
@@ -93,8 +96,11 @@ class Warehouse:
             need[s] = need.get(s, 0) + u
         return all(on_hand[s] >= u for s, u in need.items())
 
-    def review(self, sku: int) -> None:
-        """Ask the SKU's policy whether to order, and place the order upstream."""
+    def review(self, sku: int, scheduled: bool = False) -> None:
+        """Ask the SKU's policy whether to order, and place the order upstream. Periodic
+        policies answer only at their scheduled reviews."""
+        if not scheduled and self.periodic[sku]:
+            return
         q = self.policies[sku].order_quantity(self.position(sku))
         if q > 0:
             self.on_order[sku] += q
@@ -215,6 +221,16 @@ class Warehouse:
         o["status"][oid] = st.CANCELLED
         o["cancelled"][oid] = self.env.now
         return True
+
+    def reviews(self, period: float, skus: list[int]) -> Generator[simpy.Event, Any, None]:
+        """Periodic review of some SKUs: every `period` hours from the start."""
+        while True:
+            yield Timeout(self.env, period)
+            for s in skus:
+                before = self.on_order[s]
+                self.review(s, scheduled=True)
+                if self.on_order[s] != before:
+                    self.log(s)
 
     # --- picking --------------------------------------------------------------------------
 

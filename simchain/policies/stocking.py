@@ -1,8 +1,9 @@
 """Stocking policies: given an inventory position, how much to order now.
 
-Inventory position = on hand + on order - backorders. Review is continuous: the warehouse asks
-its policy after every change of position caused by demand, so a reorder point is never
-overshot unnoticed.
+Inventory position = on hand + on order - backorders. Review is continuous by default: the
+warehouse asks its policy after every change of position caused by demand, so a reorder point
+is never overshot unnoticed. A policy with a `review_period` is asked only at reviews, every
+period from the start of the run (and at the start).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simchain.policies.registry import stocking
+from simchain.timebase import Duration
 
 
 class StockingPolicy(BaseModel):
     """Common base: frozen parameters and the two questions a warehouse asks."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review_period: Duration | None = Field(
+        None, gt=0, description="review every period; none means continuous review"
+    )
 
     def order_quantity(self, position: int) -> int:
         """Units to order now, given the inventory position after the latest change."""
@@ -79,3 +85,39 @@ class ReorderPointQuantity(StockingPolicy):
 
     def target_level(self) -> int:
         return self.r + self.Q
+
+
+@stocking.register("periodic")
+class PeriodicOrderUpTo(StockingPolicy):
+    """(R, S): every review period R, order up to S."""
+
+    kind: Literal["periodic"] = "periodic"
+    review_period: Duration = Field(gt=0, description="time between reviews")
+    S: int = Field(ge=0, description="order-up-to level, units")
+
+    def order_quantity(self, position: int) -> int:
+        return self.S - position if position < self.S else 0
+
+    def target_level(self) -> int:
+        return self.S
+
+
+@stocking.register("min_max")
+class MinMax(StockingPolicy):
+    """Min-max: when the position is below min, order up to max."""
+
+    kind: Literal["min_max"] = "min_max"
+    min: int = Field(ge=0, description="order when position < min")
+    max: int = Field(ge=1, description="order up to this level")
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> MinMax:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+    def order_quantity(self, position: int) -> int:
+        return self.max - position if position < self.min else 0
+
+    def target_level(self) -> int:
+        return self.max

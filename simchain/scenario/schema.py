@@ -23,26 +23,7 @@ from simchain.policies import routing, stocking
 from simchain.policies.routing import NearestWithStock, RoutingPolicy
 from simchain.policies.stocking import StockingPolicy
 from simchain.scenario.distributions import CountDist, DurationDist
-from simchain.timebase import format_duration, parse_duration
-
-
-def _duration(raw: Any) -> Any:
-    if isinstance(raw, bool | int | float):
-        raise ValueError(
-            f"a duration needs a unit (s, min, h, d, w), such as '{raw}d'; found {raw!r}"
-        )
-    if isinstance(raw, str):
-        return parse_duration(raw)
-    return raw
-
-
-Duration = Annotated[
-    float,
-    BeforeValidator(_duration),
-    Field(ge=0),
-    PlainSerializer(format_duration, return_type=str),
-]
-"""Hours, written with a unit in YAML ('90min', '2.5h', '3d')."""
+from simchain.timebase import Duration
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
