@@ -95,7 +95,12 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["backordered_units"] = float(obs["units_backordered"].sum())
     k["cancelled_orders"] = float((obs["status"] == "cancelled").sum())
     k["presale_orders"] = float(obs["presale_event"].notna().sum())
-    k["returned_units"] = float(obs["units_returned"].sum())
+    returns = tables.get("returns")
+    k["returned_units"] = (
+        float(returns["units"][returns["order_id"].isin(obs["order_id"])].sum())
+        if returns is not None
+        else 0.0
+    )
     done = obs[obs["status"] == "delivered"]
     cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
     k["delivered_orders"] = float(len(done))
@@ -103,16 +108,21 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["cycle_time_p95_h"] = float(np.percentile(cycle, 95)) if len(cycle) else float("nan")
 
     on_hand = time_weighted(inv, "on_hand", w)
-    backorders = time_weighted(inv, "backorders", w)
+    backorders = time_weighted(inv, "customer_backorders", w)
     k["avg_on_hand_units"] = float(on_hand.sum())
     k["avg_backorder_units"] = float(backorders.sum())
+    k["avg_transfer_backorder_units"] = float(
+        time_weighted(inv, "backorders", w).sum() - backorders.sum()
+    )
     unit_cost = pd.Series({s: v.unit_cost for s, v in sc.skus.items()})
     hold_day = pd.Series({s: sc.holding_cost_per_day(s) for s in sc.skus})
     sku_of = on_hand.index.get_level_values(1) if len(on_hand) else pd.Index([])
     avg_value = float((on_hand.to_numpy() * unit_cost.reindex(sku_of).to_numpy()).sum())
     obs_lines = lines[lines["order_id"].isin(obs["order_id"])]
-    served = obs_lines["units"] - obs_lines["lost"]
-    cogs = float((served * obs_lines["sku"].map(unit_cost).astype(float)).sum())
+    sold = obs["order_id"][obs["shipped"].notna()]
+    sold_lines = obs_lines[obs_lines["order_id"].isin(sold)]
+    served = sold_lines["units"] - sold_lines["lost"]
+    cogs = float((served * sold_lines["sku"].map(unit_cost).astype(float)).sum())
     k["inventory_turns"] = _ratio(cogs * DAYS_PER_YEAR / w.days, avg_value)
 
     k["holding_cost"] = float(
@@ -142,7 +152,8 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     )
     k.update(picker_utilization(orders, sc, w))
     if "daily" in tables:
-        k.update(backlog(tables["daily"]))
+        daily = tables["daily"]
+        k.update(backlog(daily[daily["date"] >= w.begin.floor("D")]))
     return k
 
 

@@ -101,6 +101,8 @@ def write_run(result: SimulationResult, out: Path, command: list[str] | None = N
     """Write the run folder: kpis.csv, the tables as parquet, scenario.yaml, manifest.json."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # An old manifest would vouch for a folder this run may not finish rewriting.
+    (out / "manifest.json").unlink(missing_ok=True)
     kpis = result.kpi_frame()
     atomic_write(out / "kpis.csv", lambda fh: kpis.to_csv(fh, index=False))
     for name in RUN_TABLES:

@@ -73,6 +73,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "on_hand": inv["on_hand"].copy(),
             "backorders": inv["backorders"].copy(),
             "on_order": inv["on_order"].copy(),
+            "customer_backorders": inv["customer_backorders"].copy(),
         }
     )
 

@@ -37,6 +37,7 @@ INVENTORY_COLUMNS = {
     "on_hand": "q",
     "backorders": "q",
     "on_order": "q",
+    "customer_backorders": "q",
 }
 RETURN_COLUMNS = {
     "order_id": "q",

@@ -53,6 +53,7 @@ class Warehouse:
         self.on_hand = [0] * n
         self.backorders = [0] * n
         self.on_order = [0] * n
+        self.customer_backorders = [0] * n  # the part of `backorders` owed to customers
         self.waiting: list[deque[list[int]]] = [deque() for _ in range(n)]
         self.pickers = pickers
         self.free_pickers = pickers or 0
@@ -67,6 +68,7 @@ class Warehouse:
         self._log_oh = log["on_hand"].append
         self._log_bo = log["backorders"].append
         self._log_oo = log["on_order"].append
+        self._log_cb = log["customer_backorders"].append
 
     # --- ledger ---------------------------------------------------------------------------
 
@@ -77,6 +79,7 @@ class Warehouse:
         self._log_oh(self.on_hand[sku])
         self._log_bo(self.backorders[sku])
         self._log_oo(self.on_order[sku])
+        self._log_cb(self.customer_backorders[sku])
 
     def position(self, sku: int) -> int:
         return self.on_hand[sku] + self.on_order[sku] - self.backorders[sku]
@@ -134,6 +137,7 @@ class Warehouse:
             else:
                 ln["backordered"][line] = short
                 self.backorders[s] += short
+                self.customer_backorders[s] += short
                 claim = [LINE, line, short]
                 self.waiting[s].append(claim)
                 self.line_claims[line] = claim
@@ -185,6 +189,7 @@ class Warehouse:
             if claim[2] == 0:
                 wait.popleft()
             if claim[0] == LINE:
+                self.customer_backorders[sku] -= take
                 if claim[2] == 0:
                     del self.line_claims[claim[1]]
                 chain.line_filled(claim[1], take, claim[2] == 0, self)
@@ -212,6 +217,7 @@ class Warehouse:
                 owed = claim[2]
                 claim[2] = 0
                 self.backorders[s] -= owed
+                self.customer_backorders[s] -= owed
             self.on_hand[s] += ln["units"][line] - ln["lost"][line] - owed
             touched.add(s)
         for s in touched:

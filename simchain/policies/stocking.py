@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simchain.policies.registry import stocking
 from simchain.timebase import Duration
 
+MAX_UNITS = 10**12  # far above any real stock level, far below int64 overflow
+
 
 class StockingPolicy(BaseModel):
     """Common base: frozen parameters and the two questions a warehouse asks."""
@@ -39,7 +41,7 @@ class BaseStock(StockingPolicy):
     """Order-up-to S, one for one: every unit demanded is reordered at once."""
 
     kind: Literal["base_stock"] = "base_stock"
-    S: int = Field(ge=0, description="order-up-to level (base-stock level), units")
+    S: int = Field(ge=0, le=MAX_UNITS, description="order-up-to level (base-stock level), units")
 
     def order_quantity(self, position: int) -> int:
         return self.S - position if position < self.S else 0
@@ -53,8 +55,8 @@ class MinOrderUpTo(StockingPolicy):
     """(s, S): when the position falls to s or below, order up to S."""
 
     kind: Literal["s_S"] = "s_S"
-    s: int = Field(ge=-1, description="reorder point: order when position <= s")
-    S: int = Field(ge=1, description="order-up-to level, units")
+    s: int = Field(ge=-1, le=MAX_UNITS, description="reorder point: order when position <= s")
+    S: int = Field(ge=1, le=MAX_UNITS, description="order-up-to level, units")
 
     @model_validator(mode="after")
     def _s_below_S(self) -> MinOrderUpTo:
@@ -74,8 +76,8 @@ class ReorderPointQuantity(StockingPolicy):
     """(r, Q): when the position falls to r or below, order as many lots of Q as lift it above r."""
 
     kind: Literal["r_Q"] = "r_Q"
-    r: int = Field(ge=-1, description="reorder point: order when position <= r")
-    Q: int = Field(ge=1, description="order quantity (lot size), units")
+    r: int = Field(ge=-1, le=MAX_UNITS, description="reorder point: order when position <= r")
+    Q: int = Field(ge=1, le=MAX_UNITS, description="order quantity (lot size), units")
 
     def order_quantity(self, position: int) -> int:
         if position > self.r:
@@ -93,7 +95,7 @@ class PeriodicOrderUpTo(StockingPolicy):
 
     kind: Literal["periodic"] = "periodic"
     review_period: Duration = Field(gt=0, description="time between reviews")
-    S: int = Field(ge=0, description="order-up-to level, units")
+    S: int = Field(ge=0, le=MAX_UNITS, description="order-up-to level, units")
 
     def order_quantity(self, position: int) -> int:
         return self.S - position if position < self.S else 0
@@ -107,8 +109,8 @@ class MinMax(StockingPolicy):
     """Min-max: when the position is below min, order up to max."""
 
     kind: Literal["min_max"] = "min_max"
-    min: int = Field(ge=0, description="order when position < min")
-    max: int = Field(ge=1, description="order up to this level")
+    min: int = Field(ge=0, le=MAX_UNITS, description="order when position < min")
+    max: int = Field(ge=1, le=MAX_UNITS, description="order up to this level")
 
     @model_validator(mode="after")
     def _min_below_max(self) -> MinMax:

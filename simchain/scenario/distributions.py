@@ -47,6 +47,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "empirical": ("values",),
     "geometric": ("mean",),
 }
+MAX_COUNT = 10_000
 _NUMERIC_FIELDS = ("value", "mean", "sd", "low", "mode", "high")
 
 
@@ -146,6 +147,12 @@ class Distribution(BaseModel):
         for v in points:
             if v is None or v < 1 or v != int(v):
                 raise ValueError(f"a count must be a whole number >= 1, found {v}")
+        largest = max([*(p or 0 for p in points), self.mean or 0])
+        if largest > MAX_COUNT:
+            raise ValueError(
+                f"a count per order or line above {MAX_COUNT:,} is surely a mistake; "
+                f"found {largest:g}"
+            )
 
     def mean_value(self) -> float:
         """The distribution's mean (normal is truncated at zero in sampling; mean is nominal)."""

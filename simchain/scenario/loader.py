@@ -113,7 +113,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathT, int]]:
             what += f" (on line {line})"
             line = opened.line + 1
         raise ScenarioError(source, [Problem((), f"YAML syntax error: {what}", line)]) from None
-    except (yaml.YAMLError, ValueError) as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise ScenarioError(source, [Problem((), f"YAML error: {exc}")]) from None
     if problems:
         raise ScenarioError(source, problems)
@@ -177,6 +177,8 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
                 return Problem(tuple(path), f"--set {item}: no item {key} in this list")
             step = int(key)
         elif isinstance(node, dict):
+            if key not in node and not last and _is_field((*path, key), data):
+                node[key] = {}  # a block left to its defaults in the file
             if key not in node and not last:
                 return Problem(
                     tuple(path),

@@ -193,6 +193,12 @@ def check_demand(sc: Scenario) -> list[Problem]:
                     f"unknown region '{region}'" + suggest(region, sc.regions),
                 )
         if ev.presale is not None:
+            if ev.presale.transit is not None and not ev.presale.prepositioned:
+                bad(
+                    (*base, "presale", "transit"),
+                    "transit applies to pre-positioned parcels only; set prepositioned: true "
+                    "or remove it",
+                )
             if ev.presale.deposits_open >= ev.start:
                 bad(
                     (*base, "presale", "deposits_open"),

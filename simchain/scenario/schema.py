@@ -105,7 +105,7 @@ class Stocking(Block):
 
 class Warehouse(Block):
     replenished_from: Id = Field(description="a supplier id or an upstream warehouse id")
-    initial_stock: Literal["target"] | dict[str, Annotated[int, Field(ge=0)]] = Field(
+    initial_stock: Literal["target"] | dict[str, Annotated[int, Field(ge=0, le=10**12)]] = Field(
         "target", description="'target' starts each SKU at its policy's order-up-to level"
     )
     pickers: Pickers | None = Field(None, description="none means picking takes no time")
@@ -144,7 +144,7 @@ class Demand(Block):
         None, min_length=1, description="relative line shares; default each SKU's popularity"
     )
     patience: Duration | None = Field(
-        None, gt=0, description="an order not shipped this long after creation is cancelled"
+        None, gt=0, description="an order not picked this long after creation is cancelled"
     )
 
 
