@@ -6,6 +6,7 @@ import datetime as dt
 
 from simchain.errors import Problem, suggest
 from simchain.scenario.schema import Scenario
+from simchain.timebase import days
 
 
 def check(sc: Scenario) -> list[Problem]:
@@ -138,7 +139,11 @@ def check(sc: Scenario) -> list[Problem]:
                 bad(("lanes", origin, dest), "a lane must join two different nodes")
 
     if sc.calendar.warm_up >= sc.calendar.horizon:
-        bad(("calendar", "warm_up"), "warm_up must be shorter than the horizon")
+        bad(
+            ("calendar", "warm_up"),
+            f"warm_up ({days(sc.calendar.warm_up):g} d) must be shorter than the horizon "
+            f"({days(sc.calendar.horizon):g} d); with --days, give more days than the warm-up",
+        )
     return problems + check_demand(sc)
 
 
