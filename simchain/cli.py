@@ -97,9 +97,8 @@ def summary(sc: Scenario) -> Table:
     for name, wh in sc.warehouses.items():
         kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default for s in sc.skus})
         pick = f"{wh.pickers.count} pickers" if wh.pickers else "no picking stage"
-        table.add_row(
-            "warehouse", name, f"from {wh.replenished_from}; {pick}; policies {', '.join(kinds)}"
-        )
+        sources = f"{', '.join(sc.sources(name))} ({wh.sourcing.kind})"
+        table.add_row("warehouse", name, f"from {sources}; {pick}; policies {', '.join(kinds)}")
     for name, region in sc.regions.items():
         table.add_row(
             "region",
@@ -147,9 +146,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_policies(args: argparse.Namespace) -> int:
-    from simchain.policies import routing, stocking
+    from simchain.policies import routing, sourcing, stocking
 
-    for registry in (stocking, routing):
+    for registry in (stocking, sourcing, routing):
         table = Table(title=f"{registry.family} policies", title_justify="left")
         table.add_column("kind")
         table.add_column("parameters")

@@ -7,36 +7,13 @@ time-weighted over the window.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from simchain.scenario.schema import Scenario
+from simchain.scorecard import purchases_in_window, score
 from simchain.timebase import DAYS_PER_YEAR, HOURS_PER_DAY
-
-HOUR = pd.Timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Window:
-    """The observation window, as timestamps and as a length in days."""
-
-    begin: pd.Timestamp
-    end: pd.Timestamp
-
-    @classmethod
-    def of(cls, sc: Scenario) -> Window:
-        start = pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
-        return cls(
-            start + pd.Timedelta(hours=sc.calendar.warm_up),
-            start + pd.Timedelta(hours=sc.calendar.horizon),
-        )
-
-    @property
-    def days(self) -> float:
-        return float((self.end - self.begin) / HOUR) / HOURS_PER_DAY
+from simchain.window import Window
 
 
 def time_weighted(
@@ -131,10 +108,10 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     placed = rep[rep["placed"] >= w.begin]
     k["replenishment_orders"] = float(placed["order_id"].nunique())
     k["ordering_cost"] = k["replenishment_orders"] * sc.costs.ordering_cost
-    purchases = placed[placed["kind"] == "purchase"]
-    k["purchase_cost"] = float(
-        (purchases["quantity"] * purchases["sku"].map(unit_cost).astype(float)).sum()
-    )
+    supplied = score(purchases_in_window(rep, sc, w))
+    k["purchase_cost"] = supplied.pop("purchase_cost")
+    k.update({f"supplier_{name}": v for name, v in supplied.items() if "rate" in name})
+    k["supplier_lead_time_mean_d"] = supplied["lead_time_mean_d"]
     moved = rep[(rep["shipped"] >= w.begin) & rep["received"].notna()]
     k["transport_cost"] = float(obs["transport_cost"].sum() + moved["transport_cost"].sum())
     lost_cost = obs_lines["lost"] * obs_lines["sku"].map(

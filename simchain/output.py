@@ -28,6 +28,7 @@ RUN_TABLES = (
     "returns",
     "forecast",
     "daily",
+    "suppliers",
 )
 
 

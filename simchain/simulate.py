@@ -10,9 +10,11 @@ import pandas as pd
 from simchain import kpis as kpi_functions
 from simchain.model.network import SupplyChain
 from simchain.scenario.schema import Scenario
+from simchain.scorecard import supplier_scorecard
 from simchain.streams import Streams
 from simchain.tables import build_tables
 from simchain.timeseries import daily
+from simchain.window import Window
 
 
 @dataclass
@@ -39,6 +41,9 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> Simulat
     sim_s = time.perf_counter() - t0
     tables = build_tables(chain)
     tables["daily"] = daily(tables, scenario)
+    tables["suppliers"] = supplier_scorecard(
+        tables["replenishments"], scenario, Window.of(scenario)
+    )
     kpis = kpi_functions.compute(tables, scenario)
     wall = time.perf_counter() - t0
     recorded = (

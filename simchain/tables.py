@@ -94,6 +94,8 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "sku": _category(rp["sku"], chain.sku_names),
             "quantity": rp["quantity"].copy(),
             "transport_cost": rp["transport_cost"].copy(),
+            "due": ts(rp["due"]),
+            "rejected": rp["rejected"].copy(),
         }
     )
     rt = chain.returns_log.arrays()

@@ -10,11 +10,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from simchain.kpis import Window, time_weighted
-from simchain.model.suppliers import Supplier
 from simchain.policies.routing import Nearest, NearestWithStock
 from simchain.policies.stocking import BaseStock, MinOrderUpTo, ReorderPointQuantity
 from simchain.scenario.distributions import CountDist, DurationDist, Sampler
-from simchain.scenario.schema import Supplier as SupplierSpec
 from simchain.streams import Streams
 from simchain.timebase import clock_to_timestamps, format_duration, parse_duration
 
@@ -148,15 +146,6 @@ def test_routing_policies():
     assert NearestWithStock().choose([1, 2, 3], lambda w: w in stocked) == 2
     assert NearestWithStock().choose([1, 3], lambda w: w in stocked) == 1
     assert Nearest().choose([1, 2, 3], lambda w: w in stocked) == 1
-
-
-def test_supplier_capacity_is_a_fifo_line():
-    spec = SupplierSpec.model_validate({"lead_time": "2d", "capacity_per_day": 240})
-    sup = Supplier(0, "s", spec, lambda: 48.0)  # type: ignore[arg-type]
-    # 240 units/day = 10 units/hour: 100 units take 10 h, the next order waits for them.
-    assert sup.dispatch_and_arrival(0.0, 100) == (10.0, 58.0)
-    assert sup.dispatch_and_arrival(5.0, 50) == (15.0, 63.0)
-    assert sup.dispatch_and_arrival(100.0, 10) == (101.0, 149.0)
 
 
 def test_time_weighted_mean_by_hand():

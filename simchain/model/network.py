@@ -24,8 +24,9 @@ from simchain.model.orders import OrderBook
 from simchain.model.suppliers import Supplier
 from simchain.model.warehouses import Warehouse
 from simchain.policies.routing import RoutingPolicy
+from simchain.policies.sourcing import SupplierView
 from simchain.recording import NAN, Columns
-from simchain.scenario.distributions import Distribution, Sampler
+from simchain.scenario.distributions import UNIT_UNIFORM, Sampler
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
 from simchain.timebase import HOURS_PER_DAY
@@ -49,7 +50,6 @@ RETURN_COLUMNS = {
     "restocked": "i",
     "scrapped": "i",
 }
-_UNIFORM = Distribution(unit="number", dist="uniform", low=0.0, high=1.0)
 REPLENISHMENT_COLUMNS = {
     "order_id": "q",
     "placed": "d",
@@ -60,6 +60,8 @@ REPLENISHMENT_COLUMNS = {
     "sku": "i",
     "quantity": "q",
     "transport_cost": "d",
+    "due": "d",
+    "rejected": "q",
 }
 
 
@@ -85,8 +87,7 @@ class SupplyChain:
         self.routing: RoutingPolicy = scenario.routing
 
         self.suppliers = {
-            name: Supplier(i, name, spec, streams.sampler(f"lead_time/{name}", spec.lead_time))
-            for i, (name, spec) in enumerate(scenario.suppliers.items())
+            name: Supplier(i, name, scenario, streams) for i, name in enumerate(scenario.suppliers)
         }
         self.warehouses: list[Warehouse] = []
         for i, (name, spec) in enumerate(scenario.warehouses.items()):
@@ -103,6 +104,19 @@ class SupplyChain:
                 )
             )
         self._by_name = {w.name: w for w in self.warehouses}
+        # Replenishment sources per warehouse: its suppliers, or its upstream warehouse.
+        self.upstream: list[Warehouse | None] = []
+        self.sources: list[list[Supplier]] = []
+        for name in self.warehouse_names:
+            src = scenario.sources(name)
+            up = self._by_name.get(src[0])
+            self.upstream.append(up)
+            self.sources.append([] if up is not None else [self.suppliers[x] for x in src])
+        self.sourcing = [scenario.warehouses[w].sourcing for w in self.warehouse_names]
+        self.unit_prices = [
+            [scenario.unit_price(sup, sku) for sku in self.sku_names] for sup in self.supplier_names
+        ]
+        self.ordered_from = [[0] * len(self.supplier_names) for _ in self.warehouse_names]
         # Lanes: transit samplers and unit costs, by (origin warehouse, destination name).
         self.lane_transit: dict[tuple[int, str], Sampler] = {}
         self.lane_cost: dict[tuple[int, str], float] = {}
@@ -151,11 +165,11 @@ class SupplyChain:
         if self.returns_on:
             assert scenario.returns is not None
             self.return_units_rng = streams.rng("returns/units")
-            self.restock_uniform = streams.sampler("returns/restock", _UNIFORM)
+            self.restock_uniform = streams.sampler("returns/restock", UNIT_UNIFORM)
             self.return_delay = streams.sampler("returns/delay", scenario.returns.delay)
         self.returns_log = Columns(RETURN_COLUMNS)
         # Open replenishment orders: id -> [placed, source node, destination warehouse, sku,
-        # quantity, quantity received]
+        # quantity, quantity received, confirmed date (NaN for transfers)]
         self.open_replenishments: dict[int, list[Any]] = {}
         self._next_rid = 0
 
@@ -329,31 +343,56 @@ class SupplyChain:
     # --- replenishment --------------------------------------------------------------------
 
     def replenish(self, wh: Warehouse, sku: int, quantity: int) -> None:
-        """Place a replenishment order for `wh` with its supplier or upstream warehouse."""
+        """Order for `wh` from its upstream warehouse or its suppliers (shared by its sourcing
+        policy, raised to minimum order quantities), and book it as on order."""
+        now = self.env.now
+        up = self.upstream[wh.index]
+        if up is not None:
+            rid = self._new_replenishment(now, len(self.suppliers) + up.index, wh, sku, quantity)
+            wh.on_order[sku] += quantity
+            up.claim_transfer(rid, sku, quantity)
+            return
+        sources = self.sources[wh.index]
+        if len(sources) == 1:
+            self._purchase(sources[0], wh, sku, quantity)
+            return
+        views = [
+            SupplierView(
+                sup.name,
+                self.unit_prices[sup.index][sku],
+                sup.expected_arrival(now, quantity),
+                sup.down(now),
+                sup.late(now),
+                self.ordered_from[wh.index][sup.index],
+            )
+            for sup in sources
+        ]
+        parts = self.sourcing[wh.index].split(quantity, views)
+        for sup, q in zip(sources, parts, strict=True):
+            if q > 0:
+                self._purchase(sup, wh, sku, q)
+
+    def _new_replenishment(
+        self, now: float, src: int, wh: Warehouse, sku: int, quantity: int, due: float = NAN
+    ) -> int:
         rid = self._next_rid
         self._next_rid += 1
+        self.open_replenishments[rid] = [now, src, wh.index, sku, quantity, 0, due]
+        return rid
+
+    def _purchase(self, sup: Supplier, wh: Warehouse, sku: int, quantity: int) -> None:
         now = self.env.now
-        source = self.scenario.warehouses[wh.name].replenished_from
-        if source in self.suppliers:
-            sup = self.suppliers[source]
-            self.open_replenishments[rid] = [now, sup.index, wh.index, sku, quantity, 0]
-            dispatch, arrival = sup.dispatch_and_arrival(now, quantity)
-            self.agenda.schedule(arrival - now, (rid, dispatch, quantity, 0.0), self._received)
-        else:
-            up = self._by_name[source]
-            self.open_replenishments[rid] = [
-                now,
-                len(self.suppliers) + up.index,
-                wh.index,
-                sku,
-                quantity,
-                0,
-            ]
-            up.claim_transfer(rid, sku, quantity)
+        quantity = max(quantity, sup.min_order_quantity)
+        self.ordered_from[wh.index][sup.index] += quantity
+        wh.on_order[sku] += quantity
+        rid = self._next_rid  # booked below, once the confirmed date is known
+        dispatch, due, arrival = sup.place(rid, now, quantity)
+        self._new_replenishment(now, sup.index, wh, sku, quantity, due)
+        self.agenda.schedule(arrival - now, (rid, dispatch, quantity, 0.0), self._received)
 
     def ship_transfer(self, rid: int, quantity: int) -> None:
         """An upstream warehouse ships (part of) a transfer order down its lane."""
-        _placed, src, dest, _sku, _q, _got = self.open_replenishments[rid]
+        src, dest = self.open_replenishments[rid][1:3]
         up = src - len(self.suppliers)
         key = (up, self.warehouse_names[dest])
         cost = self.lane_cost[key] * quantity
@@ -363,14 +402,17 @@ class SupplyChain:
     def _received(self, event: Timeout) -> None:
         rid, shipped, quantity, cost = cast(tuple[int, float, int, float], event.value)
         rec = self.open_replenishments[rid]
-        placed, src, dest, sku = rec[0], rec[1], rec[2], rec[3]
+        placed, src, dest, sku, due = rec[0], rec[1], rec[2], rec[3], rec[6]
         rec[5] += quantity
         if rec[5] == rec[4]:
             del self.open_replenishments[rid]
+        rejected = 0
+        if src < len(self.suppliers):
+            rejected = self.suppliers[self.supplier_names[src]].receive(rid, quantity)
         self._record_replenishment(
-            rid, placed, shipped, self.env.now, src, dest, sku, quantity, cost
+            rid, placed, shipped, self.env.now, src, dest, sku, quantity, cost, due, rejected
         )
-        self.warehouses[dest].receive(sku, quantity)
+        self.warehouses[dest].receive(sku, quantity - rejected, rejected=rejected)
 
     def _record_replenishment(
         self,
@@ -383,6 +425,8 @@ class SupplyChain:
         sku: int,
         quantity: int,
         cost: float,
+        due: float,
+        rejected: int,
     ) -> None:
         c = self.replenishment_log.cols
         c["order_id"].append(rid)
@@ -394,8 +438,13 @@ class SupplyChain:
         c["sku"].append(sku)
         c["quantity"].append(quantity)
         c["transport_cost"].append(cost)
+        c["due"].append(due)
+        c["rejected"].append(rejected)
 
     def _flush_open_replenishments(self) -> None:
         """Rows for what is still on order at the end: received is NaN."""
-        for rid, (placed, src, dest, sku, qty, got) in sorted(self.open_replenishments.items()):
-            self._record_replenishment(rid, placed, NAN, NAN, src, dest, sku, qty - got, 0.0)
+        for rid, rec in sorted(self.open_replenishments.items()):
+            placed, src, dest, sku, qty, got, due = rec
+            self._record_replenishment(
+                rid, placed, NAN, NAN, src, dest, sku, qty - got, 0.0, due, 0
+            )

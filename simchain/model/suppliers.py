@@ -1,31 +1,138 @@
-"""Suppliers: ship what they are asked for after a random lead time, within a daily capacity.
+"""Suppliers: ship what they are asked for after a random lead time, within a daily capacity,
+around outages, sometimes late, with some units defective.
 
 Capacity is a FIFO fluid line: an order waits for earlier orders to be worked through at
-`capacity_per_day`, then takes its lead time to arrive. Without a capacity, the lead time
-alone applies.
+`capacity_per_day`, then takes its lead time to arrive. Outages (calendar days and random
+ones) stop the line: an order placed during one is dispatched when it ends, and production
+pauses through it. When it accepts an order the supplier confirms a date, dispatch + lead
+time; a late order (probability `late_share`) arrives `delay` after that date. Defective
+units are found and rejected on receipt.
 """
 
 from __future__ import annotations
 
-from simchain.scenario.distributions import Sampler
-from simchain.scenario.schema import Supplier as SupplierSpec
-from simchain.timebase import HOURS_PER_DAY
+import heapq
+from bisect import bisect_right
+
+from simchain.scenario.distributions import UNIT_UNIFORM
+from simchain.scenario.schema import Scenario
+from simchain.streams import Streams
+from simchain.timebase import HOURS_PER_DAY, date_to_clock
+
+
+def outage_intervals(
+    scenario: Scenario, name: str, streams: Streams, horizon: float
+) -> list[tuple[float, float]]:
+    """The supplier's outages as merged, sorted [begin, end) clock intervals."""
+    spec = scenario.suppliers[name]
+    start = scenario.calendar.start
+    spans = [
+        (date_to_clock(start, o.start), date_to_clock(start, o.end) + HOURS_PER_DAY)
+        for o in spec.outages
+    ]
+    if spec.random_outages is not None:
+        up = streams.sampler(f"outages/{name}/up", spec.random_outages.every)
+        down = streams.sampler(f"outages/{name}/duration", spec.random_outages.duration)
+        t = up()
+        while t < horizon:
+            d = down()
+            spans.append((t, t + d))
+            t += d + up()
+    merged: list[tuple[float, float]] = []
+    for b, e in sorted(s for s in spans if s[1] > s[0]):
+        if merged and b <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((b, e))
+    return merged
 
 
 class Supplier:
-    def __init__(self, index: int, name: str, spec: SupplierSpec, lead_time: Sampler):
+    def __init__(self, index: int, name: str, scenario: Scenario, streams: Streams):
+        spec = scenario.suppliers[name]
         self.index = index
         self.name = name
         self.capacity_per_hour = (
             spec.capacity_per_day / HOURS_PER_DAY if spec.capacity_per_day else None
         )
-        self.lead_time = lead_time
+        self.lead_time = streams.sampler(f"lead_time/{name}", spec.lead_time)
+        self.min_order_quantity = spec.min_order_quantity
+        rel = spec.reliability
+        self.late_share = rel.late_share if rel is not None else 0.0
+        self.expected_delay = 0.0
+        if rel is not None and rel.late_share > 0:
+            self.late_draw = streams.sampler(f"reliability/{name}/late", UNIT_UNIFORM)
+            self.delay = streams.sampler(f"reliability/{name}/delay", rel.delay)
+            self.expected_delay = rel.late_share * rel.delay.mean_value()
+        self.mean_lead_time = spec.lead_time.mean_value()
+        self.defect_share = spec.defect_share
+        self.defects = streams.rng(f"quality/{name}")
+        outages = outage_intervals(scenario, name, streams, scenario.calendar.horizon)
+        self.outages = outages
+        self._begins = [b for b, _ in outages]
+        self._ends = [e for _, e in outages]
         self._free_at = 0.0
+        self._open: set[int] = set()
+        self._due_heap: list[tuple[float, int]] = []
 
-    def dispatch_and_arrival(self, now: float, quantity: int) -> tuple[float, float]:
-        """(time the order leaves the supplier, time it arrives) for an order placed now."""
-        dispatch = now
+    # --- time ----------------------------------------------------------------------------
+
+    def _up_at(self, t: float) -> float:
+        """The earliest time >= t outside an outage."""
+        i = bisect_right(self._begins, t) - 1
+        if i >= 0 and t < self._ends[i]:
+            return self._ends[i]
+        return t
+
+    def _work(self, t: float, hours: float) -> float:
+        """When `hours` of working time started at t are done, pausing through outages."""
+        t = self._up_at(t)
+        begins, ends = self._begins, self._ends
+        i = bisect_right(begins, t)
+        while i < len(begins) and t + hours > begins[i]:
+            hours -= begins[i] - t
+            t = ends[i]
+            i += 1
+        return t + hours
+
+    def _dispatch(self, now: float, quantity: int) -> float:
+        if self.capacity_per_hour is None:
+            return self._up_at(now)
+        return self._work(max(now, self._free_at), quantity / self.capacity_per_hour)
+
+    def down(self, now: float) -> bool:
+        """In an outage now."""
+        return self._up_at(now) > now
+
+    def expected_arrival(self, now: float, quantity: int) -> float:
+        """When an order placed now would arrive, on average (nothing is booked)."""
+        return self._dispatch(now, quantity) + self.mean_lead_time + self.expected_delay
+
+    # --- orders --------------------------------------------------------------------------
+
+    def place(self, rid: int, now: float, quantity: int) -> tuple[float, float, float]:
+        """Book an order: (dispatch time, confirmed date, arrival time)."""
+        dispatch = self._dispatch(now, quantity)
         if self.capacity_per_hour is not None:
-            dispatch = max(now, self._free_at) + quantity / self.capacity_per_hour
             self._free_at = dispatch
-        return dispatch, dispatch + self.lead_time()
+        due = dispatch + self.lead_time()
+        arrival = due
+        if self.late_share and self.late_draw() < self.late_share:
+            arrival += self.delay()
+        self._open.add(rid)
+        heapq.heappush(self._due_heap, (due, rid))
+        return dispatch, due, arrival
+
+    def late(self, now: float) -> bool:
+        """Whether an open order is past its confirmed date."""
+        heap = self._due_heap
+        while heap and heap[0][1] not in self._open:
+            heapq.heappop(heap)
+        return bool(heap) and heap[0][0] < now
+
+    def receive(self, rid: int, quantity: int) -> int:
+        """An order arrives; returns how many of its units are rejected as defective."""
+        self._open.discard(rid)
+        if not self.defect_share:
+            return 0
+        return int(self.defects.binomial(quantity, self.defect_share))

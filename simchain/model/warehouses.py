@@ -106,7 +106,6 @@ class Warehouse:
             return
         q = self.policies[sku].order_quantity(self.position(sku))
         if q > 0:
-            self.on_order[sku] += q
             self.chain.replenish(self, sku, q)
 
     def allocate(self, oid: int, lost_sales: bool) -> None:
@@ -169,12 +168,13 @@ class Warehouse:
         self.review(sku)
         self.log(sku)
 
-    def receive(self, sku: int, quantity: int, restock: bool = False) -> None:
+    def receive(self, sku: int, quantity: int, restock: bool = False, rejected: int = 0) -> None:
         """Goods in: fill the oldest backorders first, keep the rest on hand. A restock
-        (returned goods) was never on order."""
+        (returned goods) was never on order; rejected (defective) units leave the order book
+        unfilled, so the policy is asked again."""
         self.on_hand[sku] += quantity
         if not restock:
-            self.on_order[sku] -= quantity
+            self.on_order[sku] -= quantity + rejected
         wait = self.waiting[sku]
         chain = self.chain
         while wait and self.on_hand[sku] > 0:
@@ -195,6 +195,8 @@ class Warehouse:
                 chain.line_filled(claim[1], take, claim[2] == 0, self)
             else:
                 chain.ship_transfer(claim[1], take)
+        if rejected:
+            self.review(sku)
         self.log(sku)
 
     def cancel(self, oid: int) -> bool:

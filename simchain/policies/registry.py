@@ -36,3 +36,4 @@ class Registry:
 
 stocking = Registry("stocking")
 routing = Registry("routing")
+sourcing = Registry("sourcing")

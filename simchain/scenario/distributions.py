@@ -280,3 +280,7 @@ class Sampler:
             i = 0
         self._i = i + 1
         return self._buf[i]
+
+
+UNIT_UNIFORM = Distribution(unit="number", dist="uniform", low=0.0, high=1.0)
+"""Uniform on [0, 1): for Bernoulli trials drawn from a Sampler."""

@@ -32,21 +32,51 @@ def check(sc: Scenario) -> list[Problem]:
             seen.setdefault(node, kind)
     classes = {s.abc_class for s in sc.skus.values() if s.abc_class is not None}
 
+    for sid, sup in sc.suppliers.items():
+        for sku in sup.unit_prices:
+            if sku not in sc.skus:
+                bad(
+                    ("suppliers", sid, "unit_prices", sku),
+                    f"unknown SKU '{sku}'" + suggest(sku, sc.skus),
+                )
+        for i, out in enumerate(sup.outages):
+            if out.end < out.start:
+                bad(("suppliers", sid, "outages", i, "end"), "end is before start")
+
     for wid, wh in sc.warehouses.items():
         base = ("warehouses", wid)
-        src = wh.replenished_from
-        if src == wid:
-            bad((*base, "replenished_from"), "a warehouse cannot replenish from itself")
-        elif src not in sc.suppliers and src not in sc.warehouses:
+        sources = sc.sources(wid)
+        many = not isinstance(wh.replenished_from, str)
+        for i, src in enumerate(sources):
+            at = (*base, "replenished_from", i) if many else (*base, "replenished_from")
+            if src == wid:
+                bad(at, "a warehouse cannot replenish from itself")
+            elif src not in sc.suppliers and src not in sc.warehouses:
+                bad(
+                    at,
+                    f"unknown supplier or warehouse '{src}'"
+                    + suggest(src, [*sc.suppliers, *sc.warehouses]),
+                )
+            elif src in sc.warehouses and len(sources) > 1:
+                bad(at, "several sources must all be suppliers; a warehouse has one upstream")
+            elif src in sc.warehouses and wid not in sc.lanes.get(src, {}):
+                bad(at, f"replenishing from warehouse '{src}' needs a lane lanes.{src}.{wid}")
+        if len(set(sources)) < len(sources):
+            bad((*base, "replenished_from"), "a supplier is listed twice")
+        kind = wh.sourcing.kind
+        if kind == "single" and len(sources) > 1:
             bad(
-                (*base, "replenished_from"),
-                f"unknown supplier or warehouse '{src}'"
-                + suggest(src, [*sc.suppliers, *sc.warehouses]),
+                (*base, "sourcing"),
+                f"{len(sources)} suppliers need a sourcing kind other than 'single' "
+                "(primary_backup, split, cheapest or fastest)",
             )
-        elif src in sc.warehouses and wid not in sc.lanes.get(src, {}):
+        elif kind != "single" and len(sources) < 2:
+            bad((*base, "sourcing"), f"sourcing '{kind}' needs at least two suppliers")
+        shares = getattr(wh.sourcing, "shares", None)
+        if shares is not None and set(shares) != set(sources):
             bad(
-                (*base, "replenished_from"),
-                f"replenishing from warehouse '{src}' needs a lane lanes.{src}.{wid}",
+                (*base, "sourcing", "shares"),
+                "shares must name exactly the suppliers in replenished_from: " + ", ".join(sources),
             )
         if isinstance(wh.initial_stock, dict):
             for sku in wh.initial_stock:
@@ -84,7 +114,7 @@ def check(sc: Scenario) -> list[Problem]:
     # Warehouse replenishment must end at a supplier: no cycles.
     for wid in sc.warehouses:
         chain = [wid]
-        node = sc.warehouses[wid].replenished_from
+        node = sc.sources(wid)[0]
         while node in sc.warehouses:
             if node in chain:
                 bad(
@@ -93,7 +123,7 @@ def check(sc: Scenario) -> list[Problem]:
                 )
                 break
             chain.append(node)
-            node = sc.warehouses[node].replenished_from
+            node = sc.sources(node)[0]
 
     for rid, region in sc.regions.items():
         base = ("regions", rid)

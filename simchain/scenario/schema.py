@@ -19,9 +19,10 @@ from pydantic import (
     PlainSerializer,
 )
 
-from simchain.policies import routing, stocking
+from simchain.policies import routing, sourcing, stocking
 from simchain.policies.routing import NearestWithStock, RoutingPolicy
-from simchain.policies.stocking import StockingPolicy
+from simchain.policies.sourcing import Single, SourcingPolicy
+from simchain.policies.stocking import MAX_UNITS, StockingPolicy
 from simchain.scenario.distributions import CountDist, DurationDist
 from simchain.timebase import Duration
 
@@ -32,6 +33,7 @@ Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
 if TYPE_CHECKING:
     StockingSpec = StockingPolicy
     RoutingSpec = RoutingPolicy
+    SourcingSpec = SourcingPolicy
 else:
     StockingSpec = Annotated[
         Union[tuple(stocking.kinds.values())],  # noqa: UP007 - built from the registry
@@ -39,6 +41,10 @@ else:
     ]
     RoutingSpec = Annotated[
         Union[tuple(routing.kinds.values())],  # noqa: UP007
+        Field(discriminator="kind"),
+    ]
+    SourcingSpec = Annotated[
+        Union[tuple(sourcing.kinds.values())],  # noqa: UP007
         Field(discriminator="kind"),
     ]
 
@@ -83,11 +89,49 @@ class Sku(Block):
     )
 
 
+class Reliability(Block):
+    """How often, and by how much, deliveries miss the date the supplier confirmed."""
+
+    late_share: float = Field(ge=0, le=1, description="share of orders delivered late")
+    delay: DurationDist = Field(description="how late a late order is")
+
+
+class Outage(Block):
+    """Days the supplier ships nothing (e.g. Golden Week); orders wait for it to reopen."""
+
+    start: Date
+    end: Date = Field(description="last day of the outage (inclusive)")
+
+
+class RandomOutages(Block):
+    """Unplanned outages: up-times and outage durations drawn from distributions."""
+
+    every: DurationDist = Field(description="time from the end of one outage to the next")
+    duration: DurationDist
+
+
 class Supplier(Block):
-    lead_time: DurationDist
+    lead_time: DurationDist = Field(
+        description="from dispatch to arrival; the supplier confirms dispatch + lead time"
+    )
     capacity_per_day: PositiveFloat | None = Field(
         None, description="units it can ship per day (FIFO); none means unlimited"
     )
+    reliability: Reliability | None = Field(None, description="none: always on time")
+    defect_share: float = Field(
+        0.0, ge=0, lt=1, description="share of units found defective and rejected on receipt"
+    )
+    min_order_quantity: int = Field(
+        1, ge=1, le=MAX_UNITS, description="smaller orders are raised to this quantity"
+    )
+    price_factor: PositiveFloat = Field(
+        1.0, description="unit price = the SKU's unit_cost x this, unless listed in unit_prices"
+    )
+    unit_prices: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="price per unit of some SKUs"
+    )
+    outages: list[Outage] = Field(default_factory=list)
+    random_outages: RandomOutages | None = None
 
 
 class Pickers(Block):
@@ -104,8 +148,13 @@ class Stocking(Block):
 
 
 class Warehouse(Block):
-    replenished_from: Id = Field(description="a supplier id or an upstream warehouse id")
-    initial_stock: Literal["target"] | dict[str, Annotated[int, Field(ge=0, le=10**12)]] = Field(
+    replenished_from: Id | Annotated[list[Id], Field(min_length=1)] = Field(
+        description="a supplier id or an upstream warehouse id; or several supplier ids"
+    )
+    sourcing: SourcingSpec = Field(
+        default_factory=Single, description="how orders are shared among several suppliers"
+    )
+    initial_stock: Literal["target"] | dict[str, Annotated[int, Field(ge=0, le=MAX_UNITS)]] = Field(
         "target", description="'target' starts each SKU at its policy's order-up-to level"
     )
     pickers: Pickers | None = Field(None, description="none means picking takes no time")
@@ -297,6 +346,18 @@ class Scenario(Block):
             return st.classes[cls]
         assert st.default is not None, "checked by references.check"
         return st.default
+
+    def sources(self, warehouse: str) -> list[str]:
+        """The supplier or upstream warehouse ids a warehouse orders from, in listed order."""
+        src = self.warehouses[warehouse].replenished_from
+        return [src] if isinstance(src, str) else list(src)
+
+    def unit_price(self, supplier: str, sku: str) -> float:
+        """What a supplier charges for one unit of a SKU."""
+        spec = self.suppliers[supplier]
+        if sku in spec.unit_prices:
+            return spec.unit_prices[sku]
+        return self.skus[sku].unit_cost * spec.price_factor
 
     def holding_cost_per_day(self, sku: str) -> float:
         s = self.skus[sku]
