@@ -44,6 +44,7 @@ class Forecast:
         self.skus = list(scenario.skus)
         popularity = scenario.popularity()
         edges = np.arange(self.n_periods + 1) * self.period
+        self.special = np.zeros(self.n_periods, dtype=bool)  # periods with the event error
         self.expected: dict[str, np.ndarray] = {}
         self.forecast: dict[str, np.ndarray] = {}
         for region in self.regions:
@@ -59,6 +60,7 @@ class Forecast:
             ratio = _ratios(rng, spec.normal, truth.shape)
             if spec.during_events is not None:
                 special = self._event_periods(profile, days)
+                self.special |= special
                 ratio[special] = _ratios(rng, spec.during_events, truth.shape)[special]
             self.expected[region] = truth
             self.forecast[region] = truth * ratio
@@ -78,6 +80,16 @@ class Forecast:
         edges = np.arange(self.n_periods + 1) * self.period
         cum = np.concatenate([[0.0], np.cumsum(f)])
         return float(np.interp(t1, edges, cum) - np.interp(t0, edges, cum))
+
+    def cv(self, t0: float, t1: float) -> float:
+        """The forecast error's cv over clock hours [t0, t1): the event one if the span
+        touches a period with the event error."""
+        spec = self.scenario.forecast
+        first = max(int(t0 // self.period), 0)
+        last = min(math.ceil(t1 / self.period), self.n_periods)
+        if spec.during_events is not None and self.special[first:last].any():
+            return spec.during_events.cv
+        return spec.normal.cv
 
     def table(self, start: dt.date) -> pd.DataFrame:
         """Tidy table: period_start, region, sku, expected_units, forecast_units."""

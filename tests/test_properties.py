@@ -492,7 +492,11 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     sc, res = run(data, seed)
     orders = plain(res.tables["orders"])
     lines = line_frame(orders, plain(res.tables["order_lines"]))
-    end = (start_of(sc) + pd.Timedelta(hours=sc.calendar.horizon)).to_datetime64()
+    end = (
+        (start_of(sc) + pd.Timedelta(hours=sc.calendar.horizon))
+        .to_datetime64()
+        .astype("datetime64[ms]")
+    )
     status = orders["status"]
     assert status.notna().all()
     assert set(status) <= STATES, set(status) - STATES

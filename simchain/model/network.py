@@ -21,10 +21,12 @@ from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.agenda import Agenda
 from simchain.model.orders import OrderBook
+from simchain.model.planning import Planner
 from simchain.model.suppliers import Supplier
 from simchain.model.warehouses import Warehouse
 from simchain.policies.routing import RoutingPolicy
 from simchain.policies.sourcing import SupplierView
+from simchain.policies.stocking import PlannedPolicy
 from simchain.recording import NAN, Columns
 from simchain.scenario.distributions import UNIT_UNIFORM, Sampler
 from simchain.scenario.schema import Scenario
@@ -117,6 +119,15 @@ class SupplyChain:
             [scenario.unit_price(sup, sku) for sku in self.sku_names] for sup in self.supplier_names
         ]
         self.ordered_from = [[0] * len(self.supplier_names) for _ in self.warehouse_names]
+        for wh, up in zip(self.warehouses, self.upstream, strict=True):
+            if up is not None:
+                up.downstream.append(wh)
+            for s in range(len(self.sku_names)):
+                while up is not None:
+                    if up.echelon[s]:
+                        wh.watchers[s].append(up)
+                    up = self.upstream[up.index]
+                up = self.upstream[wh.index]
         # Lanes: transit samplers and unit costs, by (origin warehouse, destination name).
         self.lane_transit: dict[tuple[int, str], Sampler] = {}
         self.lane_cost: dict[tuple[int, str], float] = {}
@@ -155,6 +166,7 @@ class SupplyChain:
             for name, ev in events
         ]
         self.forecast = Forecast(scenario, streams)
+        self.planner = Planner(self)
         # Customer patience: per region, orders in creation order with their deadlines.
         self.patience = [scenario.regions[r].demand.patience for r in self.region_names]
         self.deadlines: list[deque[tuple[float, int]]] = [deque() for _ in self.region_names]
@@ -179,11 +191,18 @@ class SupplyChain:
         sc = self.scenario
         for w in self.warehouses:
             init = sc.warehouses[w.name].initial_stock
+            replans: dict[float, list[int]] = {}
             for s, sku in enumerate(self.sku_names):
+                policy = w.policies[s]
+                if isinstance(policy, PlannedPolicy):
+                    self.planner.plan(w, s)
+                    replans.setdefault(policy.recompute_every, []).append(s)
                 if init == "target":
-                    w.on_hand[s] = max(w.policies[s].target_level(), 0)
+                    w.on_hand[s] = max(w.rules[s].target_level(), 0)
                 else:
                     w.on_hand[s] = init.get(sku, 0)
+            for every, skus in sorted(replans.items()):
+                self.env.process(self.planner.replanning(w, every, skus))
         for w in self.warehouses:
             periods: dict[float, list[int]] = {}
             for s in range(len(self.sku_names)):

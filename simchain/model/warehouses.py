@@ -23,7 +23,7 @@ import simpy
 from simpy.events import Timeout
 
 from simchain.model import orders as st
-from simchain.policies.stocking import StockingPolicy
+from simchain.policies.stocking import Levels, OrderRule, PlannedPolicy, StockingPolicy
 from simchain.scenario.distributions import Sampler
 
 if TYPE_CHECKING:
@@ -49,7 +49,15 @@ class Warehouse:
         self.name = name
         n = len(policies)
         self.policies = policies
+        # What the warehouse asks per SKU: the policy, or a planned policy's current levels.
+        self.rules: list[OrderRule] = [
+            Levels(-1, 0) if isinstance(p, PlannedPolicy) else p for p in policies
+        ]
         self.periodic = [p.review_period is not None for p in policies]
+        self.echelon = [p.position == "echelon" for p in policies]
+        self.downstream: list[Warehouse] = []  # warehouses replenished from this one
+        # Per SKU, the upstream warehouses whose echelon position includes this one's.
+        self.watchers: list[list[Warehouse]] = [[] for _ in range(n)]
         self.on_hand = [0] * n
         self.backorders = [0] * n
         self.on_order = [0] * n
@@ -84,6 +92,11 @@ class Warehouse:
     def position(self, sku: int) -> int:
         return self.on_hand[sku] + self.on_order[sku] - self.backorders[sku]
 
+    def echelon_position(self, sku: int) -> int:
+        """Local position plus the echelon positions of the warehouses downstream: units in
+        transit or owed to them count once, as their on order."""
+        return self.position(sku) + sum(d.echelon_position(sku) for d in self.downstream)
+
     def can_serve(self, skus: list[int], units: list[int]) -> bool:
         """Whether stock on hand covers every line of an order."""
         on_hand = self.on_hand
@@ -104,9 +117,20 @@ class Warehouse:
         policies answer only at their scheduled reviews."""
         if not scheduled and self.periodic[sku]:
             return
-        q = self.policies[sku].order_quantity(self.position(sku))
+        pos = self.echelon_position(sku) if self.echelon[sku] else self.position(sku)
+        q = self.rules[sku].order_quantity(pos)
         if q > 0:
             self.chain.replenish(self, sku, q)
+
+    def position_fell(self, sku: int) -> None:
+        """Demand (or a rejected receipt) lowered the position: this warehouse reviews, and so
+        do the upstream ones watching its echelon."""
+        self.review(sku)
+        for up in self.watchers[sku]:
+            before = up.on_order[sku]
+            up.review(sku)
+            if up.on_order[sku] != before:
+                up.log(sku)
 
     def allocate(self, oid: int, lost_sales: bool) -> None:
         """Serve a new customer order from stock; backorder or lose what is short."""
@@ -141,7 +165,7 @@ class Warehouse:
                 self.waiting[s].append(claim)
                 self.line_claims[line] = claim
                 pending += short
-            self.review(s)
+            self.position_fell(s)
             self.log(s)
         o["units_from_stock"][oid] = served
         o["units_backordered"][oid] = pending
@@ -196,7 +220,7 @@ class Warehouse:
             else:
                 chain.ship_transfer(claim[1], take)
         if rejected:
-            self.review(sku)
+            self.position_fell(sku)
         self.log(sku)
 
     def cancel(self, oid: int) -> bool:

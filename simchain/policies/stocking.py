@@ -1,19 +1,29 @@
 """Stocking policies: given an inventory position, how much to order now.
 
-Inventory position = on hand + on order - backorders. Review is continuous by default: the
-warehouse asks its policy after every change of position caused by demand, so a reorder point
-is never overshot unnoticed. A policy with a `review_period` is asked only at reviews, every
-period from the start of the run (and at the start).
+Inventory position = on hand + on order - backorders (local), or, with `position: echelon`,
+that plus the echelon positions of every warehouse replenished from this one. Review is
+continuous by default: the warehouse asks its policy after every change of position caused
+by demand, so a reorder point is never overshot unnoticed. A policy with a `review_period` is
+asked only at reviews, every period from the start of the run (and at the start).
+
+Planned policies (`forecast_driven`, `peak_prebuild`) hold no fixed levels: every
+`recompute_every` they turn the planner's forecast into a reorder point and an order-up-to
+level (`levels`), and between recomputations they order like (s, S).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simchain.policies.registry import stocking
-from simchain.timebase import Duration
+from simchain.timebase import HOURS_PER_DAY, Duration
 
 MAX_UNITS = 10**12  # far above any real stock level, far below int64 overflow
 
@@ -25,6 +35,9 @@ class StockingPolicy(BaseModel):
 
     review_period: Duration | None = Field(
         None, gt=0, description="review every period; none means continuous review"
+    )
+    position: Literal["local", "echelon"] = Field(
+        "local", description="echelon adds the positions of the warehouses downstream"
     )
 
     def order_quantity(self, position: int) -> int:
@@ -123,3 +136,129 @@ class MinMax(StockingPolicy):
 
     def target_level(self) -> int:
         return self.max
+
+
+# --- planned policies ----------------------------------------------------------------------
+
+ServiceLevel = float  # a cycle service level in (0, 1)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What a planner knows about one SKU at one warehouse when it recomputes levels.
+
+    Times are clock hours. `forecast(t0, t1)` is the forecast of units this warehouse must
+    supply over [t0, t1) (its own regions' and, for an upstream warehouse, the warehouses it
+    replenishes). Demand variance per unit of mean is `variance_to_mean` (compound Poisson:
+    E[units per line^2] / E[units per line]); `forecast_cv(t0, t1)` is the forecast's error
+    over a span (the `during_events` one when the span touches an event period)."""
+
+    now: float
+    forecast: Callable[[float, float], float]
+    lead_time_mean: float
+    lead_time_var: float
+    variance_to_mean: float
+    forecast_cv: Callable[[float, float], float]
+    abc_class: str | None
+    clock: Callable[[dt.date], float]
+    events: Mapping[str, tuple[float, float]]  # id -> [first hour, end hour)
+
+
+class OrderRule(Protocol):
+    """What a warehouse asks, per SKU: a fixed policy, or a planned policy's current Levels."""
+
+    def order_quantity(self, position: int) -> int: ...
+
+    def target_level(self) -> int: ...
+
+
+@dataclass
+class Levels:
+    """The current reorder point and order-up-to level of a planned policy; orders as (s, S)."""
+
+    reorder_point: int
+    order_up_to: int
+
+    def order_quantity(self, position: int) -> int:
+        return self.order_up_to - position if position <= self.reorder_point else 0
+
+    def target_level(self) -> int:
+        return self.order_up_to
+
+
+class PlannedPolicy(StockingPolicy):
+    """Reorder point = forecast demand over the protection interval P (lead time + review
+    period) + safety stock z * sqrt(P * sigma_D^2 + D^2 * sigma_L^2), with D the forecast
+    daily demand, sigma_D^2 = D * variance_to_mean + (forecast_cv * D)^2 and z for the target
+    cycle service level; order-up-to = reorder point + max(1, D * order_cycle)."""
+
+    service_level: float = Field(0.95, gt=0, lt=1, description="target cycle service level")
+    class_service_levels: dict[str, float] = Field(
+        default_factory=dict, description="per ABC class, e.g. {A: 0.98, B: 0.95, C: 0.9}"
+    )
+    order_cycle: Duration = Field(
+        0.0, ge=0, description="demand one order covers beyond the reorder point"
+    )
+    recompute_every: Duration = Field(24.0, gt=0, description="time between recomputations")
+
+    @model_validator(mode="after")
+    def _levels_in_range(self) -> PlannedPolicy:
+        bad = {k: v for k, v in self.class_service_levels.items() if not 0 < v < 1}
+        if bad:
+            raise ValueError(f"class_service_levels must lie in (0, 1), found {bad}")
+        return self
+
+    def target(self, abc_class: str | None) -> ServiceLevel:
+        """The cycle service level this SKU is planned for."""
+        if abc_class is not None and abc_class in self.class_service_levels:
+            return self.class_service_levels[abc_class]
+        return self.service_level
+
+    def cover(self, plan: PlanInputs) -> tuple[float, float]:
+        """[t0, t1): the span whose demand the reorder point must cover, from now."""
+        return plan.now, plan.now + plan.lead_time_mean + (self.review_period or 0.0)
+
+    def levels(self, plan: PlanInputs) -> tuple[int, int]:
+        """(reorder point, order-up-to level) from the forecast, now."""
+        t0, t1 = self.cover(plan)
+        span = max((t1 - t0) / HOURS_PER_DAY, 1e-9)
+        mean = plan.forecast(t0, t1)
+        daily = mean / span
+        var_daily = daily * plan.variance_to_mean + (plan.forecast_cv(t0, t1) * daily) ** 2
+        var_lead = plan.lead_time_var / HOURS_PER_DAY**2
+        z = NormalDist().inv_cdf(self.target(plan.abc_class))
+        safety = z * math.sqrt(span * var_daily + daily**2 * var_lead)
+        reorder_point = max(round(mean + safety), -1)
+        lot = max(round(daily * self.order_cycle / HOURS_PER_DAY), 1)
+        return min(reorder_point, MAX_UNITS - lot), min(reorder_point + lot, MAX_UNITS)
+
+    def order_quantity(self, position: int) -> int:
+        raise TypeError("a planned policy orders through its current Levels")
+
+    def target_level(self) -> int:
+        raise TypeError("a planned policy's target comes from its current Levels")
+
+
+@stocking.register("forecast_driven")
+class ForecastDriven(PlannedPolicy):
+    """Reorder point and order-up-to recomputed from the forecast for a cycle service level."""
+
+    kind: Literal["forecast_driven"] = "forecast_driven"
+
+
+@stocking.register("peak_prebuild")
+class PeakPrebuild(PlannedPolicy):
+    """Forecast-driven, but from a lead time before `build_by` until the event ends, covers
+    the forecast through the end of the event: stock built ahead of the peak, then released."""
+
+    kind: Literal["peak_prebuild"] = "peak_prebuild"
+    event: str = Field(description="the id of an entry of `events`")
+    build_by: dt.date = Field(description="the pre-built stock should be in by this date")
+
+    def cover(self, plan: PlanInputs) -> tuple[float, float]:
+        t0, t1 = super().cover(plan)
+        end = plan.events[self.event][1]
+        build_from = plan.clock(self.build_by) - plan.lead_time_mean
+        if build_from <= plan.now < end:
+            return t0, max(t1, end)
+        return t0, t1

@@ -169,6 +169,30 @@ class Distribution(BaseModel):
         w = np.ones_like(values) if self.weights is None else np.asarray(self.weights, float)
         return float((values * w).sum() / w.sum())
 
+    def variance_value(self) -> float:
+        """The distribution's variance (nominal for the zero-truncated normal)."""
+        d = self.dist
+        mean = self.mean_value()
+        if d == "constant":
+            return 0.0
+        if d == "exponential":
+            return mean**2
+        if d in ("lognormal", "gamma"):
+            return (float(self.cv or 0.0) * mean) ** 2
+        if d == "normal":
+            sd = float(self.sd) if self.sd is not None else mean * float(self.cv or 0.0)
+            return sd**2
+        if d == "uniform":
+            return (float(self.high or 0.0) - float(self.low or 0.0)) ** 2 / 12
+        if d == "triangular":
+            a, c, b = float(self.low or 0), float(self.mode or 0), float(self.high or 0)
+            return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+        if d == "geometric":
+            return mean * mean - mean  # support 1, 2, ...: (1 - p) / p^2 with p = 1 / mean
+        values = np.asarray(self.values, dtype=float)
+        w = np.ones_like(values) if self.weights is None else np.asarray(self.weights, float)
+        return float((w * (values - mean) ** 2).sum() / w.sum())
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw `size` values in one NumPy call."""
         d = self.dist

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from simchain.errors import Problem, suggest
+from simchain.policies.stocking import PeakPrebuild
 from simchain.scenario.schema import Scenario
 from simchain.timebase import days
 
@@ -86,6 +87,20 @@ def check(sc: Scenario) -> list[Problem]:
                         f"unknown SKU '{sku}'" + suggest(sku, sc.skus),
                     )
         st = wh.stocking
+        entries = [
+            (("default",), st.default),
+            *((("classes", k), v) for k, v in st.classes.items()),
+            *((("skus", k), v) for k, v in st.skus.items()),
+        ]
+        for where, policy in entries:
+            if not isinstance(policy, PeakPrebuild):
+                continue
+            spot = (*base, "stocking", *where)
+            event = policy.event
+            if event not in sc.events:
+                bad((*spot, "event"), f"unknown event '{event}'" + suggest(event, sc.events))
+            elif policy.build_by > sc.events[event].start:
+                bad((*spot, "build_by"), f"build_by must not be after the start of '{event}'")
         for sku in st.skus:
             if sku not in sc.skus:
                 bad(

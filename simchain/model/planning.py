@@ -1,0 +1,118 @@
+"""The planner: turns the forecast into the levels of planned stocking policies.
+
+A warehouse plans for the regions whose nearest warehouse it is, and an upstream warehouse
+also for the warehouses it replenishes (their demand reaches it as transfer orders). The lead
+time it plans with is that of its primary supplier (lead time plus expected lateness) or of
+the lane from its upstream warehouse. The planner sees the forecast, never the true demand.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+from simpy.events import Timeout
+
+from simchain.policies.stocking import Levels, PlanInputs, PlannedPolicy
+from simchain.timebase import HOURS_PER_DAY, date_to_clock
+
+if TYPE_CHECKING:
+    from simchain.model.network import SupplyChain
+    from simchain.model.warehouses import Warehouse
+
+
+class Planner:
+    def __init__(self, chain: SupplyChain):
+        sc = chain.scenario
+        self.chain = chain
+        names = chain.warehouse_names
+        self.regions_of: list[list[str]] = [[] for _ in names]
+        for r, cands in enumerate(chain.nearest_first):
+            self.regions_of[cands[0]].append(chain.region_names[r])
+        self.downstream: list[list[int]] = [
+            [d for d in range(len(names)) if chain.upstream[d] is w] for w in chain.warehouses
+        ]
+        self.lead_time: list[tuple[float, float]] = []
+        for w, name in enumerate(names):
+            up = chain.upstream[w]
+            if up is not None:
+                dist = sc.lanes[up.name][name].transit_time
+                self.lead_time.append((dist.mean_value(), dist.variance_value()))
+                continue
+            sup = sc.suppliers[chain.sources[w][0].name]
+            mean, var = sup.lead_time.mean_value(), sup.lead_time.variance_value()
+            rel = sup.reliability
+            if rel is not None:  # a mixture: on time, or late by `delay`
+                p, d = rel.late_share, rel.delay
+                mean += p * d.mean_value()
+                var += p * d.variance_value() + p * (1 - p) * d.mean_value() ** 2
+            self.lead_time.append((mean, var))
+        self.variance_to_mean = [self._variance_to_mean(w) for w in range(len(names))]
+        start = sc.calendar.start
+        self.clock = functools.partial(date_to_clock, start)
+        self.events = {
+            name: (self.clock(ev.start), self.clock(ev.last) + HOURS_PER_DAY)
+            for name, ev in sc.events.items()
+        }
+
+    def _regions_under(self, w: int) -> list[str]:
+        out = list(self.regions_of[w])
+        for d in self.downstream[w]:
+            out += self._regions_under(d)
+        return out
+
+    def _variance_to_mean(self, w: int) -> float:
+        """E[X^2] / E[X] of units per line X, weighted by the regions' order volumes."""
+        sc = self.chain.scenario
+        num = den = 0.0
+        for region in self._regions_under(w):
+            demand = sc.regions[region].demand
+            x = demand.units_per_line
+            m = x.mean_value()
+            weight = demand.orders_per_day * demand.lines_per_order.mean_value()
+            num += weight * (x.variance_value() + m * m) / m
+            den += weight
+        return num / den if den else 1.0
+
+    def forecast(self, w: int, sku: int, t0: float, t1: float) -> float:
+        """Forecast units warehouse `w` must supply over [t0, t1)."""
+        f = self.chain.forecast
+        total = sum(f.units(region, sku, t0, t1) for region in self.regions_of[w])
+        return total + sum(self.forecast(d, sku, t0, t1) for d in self.downstream[w])
+
+    def inputs(self, w: int, sku: int) -> PlanInputs:
+        mean, var = self.lead_time[w]
+        return PlanInputs(
+            now=self.chain.env.now,
+            forecast=functools.partial(self.forecast, w, sku),
+            lead_time_mean=mean,
+            lead_time_var=var,
+            variance_to_mean=self.variance_to_mean[w],
+            forecast_cv=self.chain.forecast.cv,
+            abc_class=self.chain.scenario.skus[self.chain.sku_names[sku]].abc_class,
+            clock=self.clock,
+            events=self.events,
+        )
+
+    def plan(self, wh: Warehouse, sku: int) -> None:
+        """Recompute one planned SKU's levels now."""
+        policy = wh.policies[sku]
+        rule = wh.rules[sku]
+        assert isinstance(policy, PlannedPolicy) and isinstance(rule, Levels)
+        rule.reorder_point, rule.order_up_to = policy.levels(self.inputs(wh.index, sku))
+
+    def replanning(
+        self, wh: Warehouse, period: float, skus: list[int]
+    ) -> Generator[simpy.Event, Any, None]:
+        """Every `period`, recompute the levels of some SKUs; continuous-review SKUs then
+        order at once if the new reorder point asks for it."""
+        while True:
+            yield Timeout(self.chain.env, period)
+            for s in skus:
+                self.plan(wh, s)
+                before = wh.on_order[s]
+                wh.review(s)
+                if wh.on_order[s] != before:
+                    wh.log(s)
