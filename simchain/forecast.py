@@ -33,25 +33,29 @@ def _ratios(rng: np.random.Generator, err: ForecastError, shape: tuple[int, ...]
 class Forecast:
     """Expected and forecast units by (region, period, SKU) over the horizon."""
 
-    def __init__(self, scenario: Scenario, streams: Streams):
+    def __init__(self, scenario: Scenario, streams: Streams, lookahead: float = 0.0):
+        """`lookahead` hours past the horizon are forecast too, so that plans made near the
+        end of the run do not see demand stop; the table covers the horizon only."""
         self.scenario = scenario
         spec = scenario.forecast
         self.period = spec.period
         horizon = scenario.calendar.horizon
-        days = math.ceil(horizon / HOURS_PER_DAY)
         self.n_periods = math.ceil(horizon / self.period)
+        until = horizon + max(lookahead, 0.0)
+        days = math.ceil(until / HOURS_PER_DAY)
+        self.n_all = math.ceil(until / self.period)
         self.regions = list(scenario.regions)
         self.skus = list(scenario.skus)
         popularity = scenario.popularity()
-        edges = np.arange(self.n_periods + 1) * self.period
-        self.special = np.zeros(self.n_periods, dtype=bool)  # periods with the event error
+        edges = np.arange(self.n_all + 1) * self.period
+        self.special = np.zeros(self.n_all, dtype=bool)  # periods with the event error
         self.expected: dict[str, np.ndarray] = {}
         self.forecast: dict[str, np.ndarray] = {}
         for region in self.regions:
             profile = DemandProfile(scenario, region)
             demand = scenario.regions[region].demand
             hours, cum = profile.cumulative(days)
-            orders = np.diff(np.interp(np.minimum(edges, horizon), hours, cum))
+            orders = np.diff(np.interp(np.minimum(edges, until), hours, cum))
             weights = demand.sku_weights
             w = np.array([(weights or popularity).get(s, 0.0) for s in self.skus], dtype=float)
             per_order = demand.lines_per_order.mean_value() * demand.units_per_line.mean_value()
@@ -66,18 +70,18 @@ class Forecast:
             self.forecast[region] = truth * ratio
 
     def _event_periods(self, profile: DemandProfile, days: int) -> np.ndarray:
-        flagged = np.zeros(self.n_periods, dtype=bool)
+        flagged = np.zeros(self.n_all, dtype=bool)
         for day in range(days):
             if any(ev.multiplier != 1 for _, ev in profile.active(day)):
                 first = int(day * HOURS_PER_DAY // self.period)
                 last = int(((day + 1) * HOURS_PER_DAY - 1e-9) // self.period)
-                flagged[first : min(last, self.n_periods - 1) + 1] = True
+                flagged[first : min(last, self.n_all - 1) + 1] = True
         return flagged
 
     def units(self, region: str, sku: int, t0: float, t1: float) -> float:
         """Forecast units of a SKU in a region over clock hours [t0, t1), pro rata by period."""
         f = self.forecast[region][:, sku]
-        edges = np.arange(self.n_periods + 1) * self.period
+        edges = np.arange(self.n_all + 1) * self.period
         cum = np.concatenate([[0.0], np.cumsum(f)])
         return float(np.interp(t1, edges, cum) - np.interp(t0, edges, cum))
 
@@ -86,7 +90,7 @@ class Forecast:
         touches a period with the event error."""
         spec = self.scenario.forecast
         first = max(int(t0 // self.period), 0)
-        last = min(math.ceil(t1 / self.period), self.n_periods)
+        last = min(math.ceil(t1 / self.period), self.n_all)
         if spec.during_events is not None and self.special[first:last].any():
             return spec.during_events.cv
         return spec.normal.cv
@@ -103,8 +107,8 @@ class Forecast:
                         "period_start": np.repeat(period_start, n_s),
                         "region": region,
                         "sku": np.tile(np.array(self.skus, dtype=object), self.n_periods),
-                        "expected_units": self.expected[region].ravel(),
-                        "forecast_units": self.forecast[region].ravel(),
+                        "expected_units": self.expected[region][: self.n_periods].ravel(),
+                        "forecast_units": self.forecast[region][: self.n_periods].ravel(),
                     }
                 )
             )

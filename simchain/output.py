@@ -26,6 +26,7 @@ RUN_TABLES = (
     "inventory",
     "replenishments",
     "returns",
+    "levels",
     "forecast",
     "daily",
     "suppliers",

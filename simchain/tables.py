@@ -28,7 +28,8 @@ def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
 
 
 def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
-    """The run's tables: orders, order_lines, inventory, replenishments."""
+    """The run's tables: orders, order_lines, inventory, replenishments, returns, levels,
+    forecast."""
     start: dt.date = chain.scenario.calendar.start
     ts = lambda hours: clock_to_timestamps(start, hours)  # noqa: E731
     o = chain.book.orders.arrays()
@@ -111,11 +112,22 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "scrapped": rt["scrapped"].copy(),
         }
     )
+    lv = chain.planner.log.arrays()
+    levels = pd.DataFrame(
+        {
+            "time": ts(lv["time"]),
+            "warehouse": _category(lv["warehouse"], chain.warehouse_names),
+            "sku": _category(lv["sku"], chain.sku_names),
+            "reorder_point": lv["reorder_point"].copy(),
+            "order_up_to": lv["order_up_to"].copy(),
+        }
+    )
     return {
         "orders": orders,
         "order_lines": lines,
         "inventory": inventory,
         "replenishments": replenishments,
         "returns": returns,
+        "levels": levels,
         "forecast": chain.forecast.table(start),
     }

@@ -165,8 +165,8 @@ class SupplyChain:
             else None
             for name, ev in events
         ]
-        self.forecast = Forecast(scenario, streams)
         self.planner = Planner(self)
+        self.forecast = Forecast(scenario, streams, self.planner.lookahead())
         # Customer patience: per region, orders in creation order with their deadlines.
         self.patience = [scenario.regions[r].demand.patience for r in self.region_names]
         self.deadlines: list[deque[tuple[float, int]]] = [deque() for _ in self.region_names]

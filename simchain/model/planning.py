@@ -16,6 +16,7 @@ import simpy
 from simpy.events import Timeout
 
 from simchain.policies.stocking import Levels, PlanInputs, PlannedPolicy
+from simchain.recording import Columns
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
 
 if TYPE_CHECKING:
@@ -23,10 +24,20 @@ if TYPE_CHECKING:
     from simchain.model.warehouses import Warehouse
 
 
+LEVEL_COLUMNS = {
+    "time": "d",
+    "warehouse": "h",
+    "sku": "i",
+    "reorder_point": "q",
+    "order_up_to": "q",
+}
+
+
 class Planner:
     def __init__(self, chain: SupplyChain):
         sc = chain.scenario
         self.chain = chain
+        self.log = Columns(LEVEL_COLUMNS)  # each change of a planned policy's levels
         names = chain.warehouse_names
         self.regions_of: list[list[str]] = [[] for _ in names]
         for r, cands in enumerate(chain.nearest_first):
@@ -56,6 +67,17 @@ class Planner:
             name: (self.clock(ev.start), self.clock(ev.last) + HOURS_PER_DAY)
             for name, ev in sc.events.items()
         }
+
+    def lookahead(self) -> float:
+        """How far past the horizon plans look: the longest protection interval, plus the
+        time until the next recomputation."""
+        longest = 0.0
+        for wh in self.chain.warehouses:
+            for policy in wh.policies:
+                if isinstance(policy, PlannedPolicy):
+                    span = self.lead_time[wh.index][0] + (policy.review_period or 0.0)
+                    longest = max(longest, span + policy.recompute_every)
+        return longest
 
     def _regions_under(self, w: int) -> list[str]:
         out = list(self.regions_of[w])
@@ -101,7 +123,16 @@ class Planner:
         policy = wh.policies[sku]
         rule = wh.rules[sku]
         assert isinstance(policy, PlannedPolicy) and isinstance(rule, Levels)
-        rule.reorder_point, rule.order_up_to = policy.levels(self.inputs(wh.index, sku))
+        new = policy.levels(self.inputs(wh.index, sku))
+        if new == (rule.reorder_point, rule.order_up_to):
+            return
+        rule.reorder_point, rule.order_up_to = new
+        c = self.log.cols
+        c["time"].append(self.chain.env.now)
+        c["warehouse"].append(wh.index)
+        c["sku"].append(sku)
+        c["reorder_point"].append(new[0])
+        c["order_up_to"].append(new[1])
 
     def replanning(
         self, wh: Warehouse, period: float, skus: list[int]
