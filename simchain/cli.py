@@ -33,7 +33,7 @@ FRACTIONS = ("fill_rate", "order_fill_rate", "otif", "picker_utilization")
 def _fmt(metric: str, value: float) -> str:
     if math.isnan(value):
         return "n/a"
-    if metric.startswith(FRACTIONS):
+    if metric.startswith(FRACTIONS) or metric.endswith("_rate"):
         return f"{value:.2%}"
     if metric.endswith("_cost"):
         return f"{value:,.0f}"
@@ -88,12 +88,20 @@ def summary(sc: Scenario) -> Table:
             classes[s.abc_class or "-"] = classes.get(s.abc_class or "-", 0) + 1
         table.add_row(sid, f"{sku_count}", ", ".join(f"class {k}: {v}" for k, v in classes.items()))
     for name, sup in sc.suppliers.items():
-        cap = f", {sup.capacity_per_day:,.0f} units/day" if sup.capacity_per_day else ""
-        table.add_row(
-            "supplier",
-            name,
-            f"lead time {sup.lead_time.dist}, mean {days(sup.lead_time.mean_value()):.1f} d{cap}",
-        )
+        facts = [f"lead time {sup.lead_time.dist}, mean {days(sup.lead_time.mean_value()):.1f} d"]
+        if sup.capacity_per_day:
+            facts.append(f"{sup.capacity_per_day:,.0f} units/day")
+        if sup.reliability is not None:
+            facts.append(f"{sup.reliability.late_share:.0%} late")
+        if sup.defect_share:
+            facts.append(f"{sup.defect_share:.1%} defective")
+        if sup.min_order_quantity > 1:
+            facts.append(f"MOQ {sup.min_order_quantity:,}")
+        if sup.outages:
+            facts.append(f"{len(sup.outages)} planned outage(s)")
+        if sup.random_outages is not None:
+            facts.append("random outages")
+        table.add_row("supplier", name, ", ".join(facts))
     for name, wh in sc.warehouses.items():
         kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default for s in sc.skus})
         pick = f"{wh.pickers.count} pickers" if wh.pickers else "no picking stage"

@@ -248,8 +248,10 @@ class ForecastDriven(PlannedPolicy):
 
 @stocking.register("peak_prebuild")
 class PeakPrebuild(PlannedPolicy):
-    """Forecast-driven, but from a lead time before `build_by` until the event ends, covers
-    the forecast through the end of the event: stock built ahead of the peak, then released."""
+    """Forecast-driven, with stock built ahead of a declared event by `build_by`, then released.
+
+    From one lead time before `build_by` until the event ends, the reorder point covers the
+    forecast through the end of the event; before and after, the usual interval."""
 
     kind: Literal["peak_prebuild"] = "peak_prebuild"
     event: str = Field(description="the id of an entry of `events`")
