@@ -12,8 +12,9 @@ units are found and rejected on receipt.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+import math
 
+from simchain.model.lines import FluidLine
 from simchain.scenario.distributions import UNIT_UNIFORM
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
@@ -69,52 +70,29 @@ class Supplier:
         self.defects = streams.rng(f"quality/{name}")
         outages = outage_intervals(scenario, name, streams, scenario.calendar.horizon)
         self.outages = outages
-        self._begins = [b for b, _ in outages]
-        self._ends = [e for _, e in outages]
-        self._free_at = 0.0
+        base = self.capacity_per_hour or math.inf
+        times, rates = [-math.inf], [base]
+        for begin, end in outages:
+            times += [begin, end]
+            rates += [0.0, base]
+        self.line = FluidLine(times, rates)
         self._open: set[int] = set()
         self._due_heap: list[tuple[float, int]] = []
 
-    # --- time ----------------------------------------------------------------------------
-
-    def _up_at(self, t: float) -> float:
-        """The earliest time >= t outside an outage."""
-        i = bisect_right(self._begins, t) - 1
-        if i >= 0 and t < self._ends[i]:
-            return self._ends[i]
-        return t
-
-    def _work(self, t: float, hours: float) -> float:
-        """When `hours` of working time started at t are done, pausing through outages."""
-        t = self._up_at(t)
-        begins, ends = self._begins, self._ends
-        i = bisect_right(begins, t)
-        while i < len(begins) and t + hours > begins[i]:
-            hours -= begins[i] - t
-            t = ends[i]
-            i += 1
-        return t + hours
-
-    def _dispatch(self, now: float, quantity: int) -> float:
-        if self.capacity_per_hour is None:
-            return self._up_at(now)
-        return self._work(max(now, self._free_at), quantity / self.capacity_per_hour)
-
     def down(self, now: float) -> bool:
         """In an outage now."""
-        return self._up_at(now) > now
+        return self.line.rate_at(now) == 0
 
     def expected_arrival(self, now: float, quantity: int) -> float:
         """When an order placed now would arrive, on average (nothing is booked)."""
-        return self._dispatch(now, quantity) + self.mean_lead_time + self.expected_delay
+        dispatch = self.line.finish(now, quantity, book=False)
+        return dispatch + self.mean_lead_time + self.expected_delay
 
     # --- orders --------------------------------------------------------------------------
 
     def place(self, rid: int, now: float, quantity: int) -> tuple[float, float, float]:
         """Book an order: (dispatch time, confirmed date, arrival time)."""
-        dispatch = self._dispatch(now, quantity)
-        if self.capacity_per_hour is not None:
-            self._free_at = dispatch
+        dispatch = self.line.finish(now, quantity)
         due = dispatch + self.lead_time()
         arrival = due
         if self.late_share and self.late_draw() < self.late_share:
