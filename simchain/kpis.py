@@ -13,7 +13,9 @@ import pandas as pd
 from simchain.scenario.schema import Scenario
 from simchain.scorecard import purchases_in_window, score
 from simchain.timebase import DAYS_PER_YEAR, HOURS_PER_DAY
-from simchain.window import Window
+from simchain.window import HOUR, Window
+
+DAY = pd.Timedelta(days=1)
 
 
 def time_weighted(
@@ -82,7 +84,12 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
     k["delivered_orders"] = float(len(done))
     k["cycle_time_mean_h"] = float(cycle.mean()) if len(cycle) else float("nan")
+    k["cycle_time_p50_h"] = float(np.percentile(cycle, 50)) if len(cycle) else float("nan")
     k["cycle_time_p95_h"] = float(np.percentile(cycle, 95)) if len(cycle) else float("nan")
+    for within in (48, 72):
+        judged = obs[obs["created"] + within * HOUR <= w.end]
+        fast = judged["delivered"] - judged["created"] <= within * HOUR
+        k[f"delivered_within_{within}h"] = _ratio(float(fast.sum()), len(judged))
 
     on_hand = time_weighted(inv, "on_hand", w)
     backorders = time_weighted(inv, "customer_backorders", w)
@@ -128,6 +135,7 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         + k["shortage_cost"]
     )
     k.update(picker_utilization(orders, sc, w))
+    k.update(courier_utilization(orders, sc, w))
     if "daily" in tables:
         daily = tables["daily"]
         k.update(backlog(daily[daily["date"] >= w.begin.floor("D")]))
@@ -169,6 +177,29 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
         avail_total += avail
     out["picker_utilization"] = _ratio(busy_total, avail_total)
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != "picker_utilization", kv[0])))
+
+
+def courier_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:
+    """Parcels delivered / courier capacity, over the whole days of the window, overall and
+    per region with a declared last mile."""
+    first = w.begin.ceil("D")
+    days = pd.date_range(first, w.end - pd.Timedelta(days=1), freq="D")
+    if not len(days):
+        return {}
+    out: dict[str, float] = {}
+    used = capacity = 0.0
+    delivered = orders[(orders["delivered"] >= first) & (orders["delivered"] < days[-1] + DAY)]
+    for name, region in sc.regions.items():
+        if region.last_mile is None:
+            continue
+        cap = sum(region.last_mile.capacity_on(d.date()) for d in days)
+        n = float((delivered["region"] == name).sum())
+        out[f"courier_utilization.{name}"] = _ratio(n, cap)
+        used += n
+        capacity += cap
+    if out:
+        out["courier_utilization"] = _ratio(used, capacity)
+    return dict(sorted(out.items(), key=lambda kv: (kv[0] != "courier_utilization", kv[0])))
 
 
 def _hours(delta: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.agenda import Agenda
+from simchain.model.carriers import Couriers
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.suppliers import Supplier
@@ -142,6 +143,7 @@ class SupplyChain:
         self.nearest_first: list[list[int]] = []
         self.region_lanes: list[dict[int, tuple[Sampler, float]]] = []
         self.lost_sales: list[bool] = []
+        self.couriers: list[Couriers | None] = []
         for r, (name, region) in enumerate(scenario.regions.items()):
             cands = sorted(
                 (self._by_name[w].index for w in region.served_by),
@@ -155,6 +157,9 @@ class SupplyChain:
                 {w: (self.lane_transit[(w, name)], self.lane_cost[(w, name)]) for w in cands}
             )
             self.lost_sales.append(region.unmet_demand == "lost_sales")
+            self.couriers.append(
+                Couriers(region.last_mile, scenario.calendar.start) if region.last_mile else None
+            )
             del r
         # Pre-sale events: pre-packed parcels skip picking and ship with their own transit.
         events = list(scenario.events.items())
@@ -311,7 +316,11 @@ class SupplyChain:
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
-        self.agenda.schedule(transit(), oid, self._delivered)
+        delay = transit()
+        couriers = self.couriers[o["region"][oid]]
+        if couriers is not None:
+            delay = couriers.delivery_time(self.env.now + delay) - self.env.now
+        self.agenda.schedule(delay, oid, self._delivered)
 
     def _delivered(self, event: Timeout) -> None:
         oid = cast(int, event.value)

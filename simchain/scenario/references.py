@@ -142,6 +142,10 @@ def check(sc: Scenario) -> list[Problem]:
 
     for rid, region in sc.regions.items():
         base = ("regions", rid)
+        if region.last_mile is not None:
+            for i, period in enumerate(region.last_mile.periods):
+                if period.end < period.start:
+                    bad((*base, "last_mile", "periods", i, "end"), "end is before start")
         for i, wid in enumerate(region.served_by):
             if wid not in sc.warehouses:
                 bad(

@@ -197,11 +197,40 @@ class Demand(Block):
     )
 
 
+class CourierPeriod(Block):
+    """Dates with another courier headcount or productivity: the peak, temps, a disruption."""
+
+    start: Date
+    end: Date = Field(description="last day (inclusive)")
+    couriers: int | None = Field(None, ge=0, le=10**7, description="default: the usual")
+    parcels_per_day: NonNegFloat | None = Field(None, description="per courier; default: usual")
+
+
+class LastMile(Block):
+    """The region's couriers: at most couriers x parcels_per_day deliveries a day."""
+
+    couriers: int = Field(gt=0, le=10**7)
+    parcels_per_day: PositiveFloat = Field(description="parcels one courier delivers a day")
+    periods: list[CourierPeriod] = Field(
+        default_factory=list, description="date ranges that differ; a later entry wins"
+    )
+
+    def capacity_on(self, day: dt.date) -> float:
+        """Parcels the region's couriers can deliver on a calendar day."""
+        couriers, rate = self.couriers, self.parcels_per_day
+        for p in self.periods:
+            if p.start <= day <= p.end:
+                couriers = p.couriers if p.couriers is not None else couriers
+                rate = p.parcels_per_day if p.parcels_per_day is not None else rate
+        return couriers * rate
+
+
 class Region(Block):
     served_by: list[Id] = Field(min_length=1)
     demand: Demand
     promised_within: Duration = Field(72.0, gt=0)
     unmet_demand: Literal["backorder", "lost_sales"] = "backorder"
+    last_mile: LastMile | None = Field(None, description="none: unlimited delivery capacity")
 
 
 class Presale(Block):
