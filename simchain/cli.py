@@ -104,7 +104,9 @@ def summary(sc: Scenario) -> Table:
         table.add_row("supplier", name, ", ".join(facts))
     for name, wh in sc.warehouses.items():
         kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default for s in sc.skus})
-        pick = f"{wh.pickers.count} pickers" if wh.pickers else "no picking stage"
+        pick = "no picking stage"
+        if wh.pickers is not None:
+            pick = f"{wh.pickers.count} pickers" if wh.pickers.count else "pickers in shifts"
         sources = f"{', '.join(sc.sources(name))} ({wh.sourcing.kind})"
         table.add_row("warehouse", name, f"from {sources}; {pick}; policies {', '.join(kinds)}")
     for name, region in sc.regions.items():

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simchain.model.lines import FluidLine
 from simchain.scenario.schema import Scenario
 from simchain.scorecard import purchases_in_window, score
-from simchain.timebase import DAYS_PER_YEAR, HOURS_PER_DAY
+from simchain.timebase import DAYS_PER_YEAR
 from simchain.window import HOUR, Window
 
 DAY = pd.Timedelta(days=1)
@@ -161,7 +162,6 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
     out: dict[str, float] = {}
     busy_total = 0.0
     avail_total = 0.0
-    hours = w.days * HOURS_PER_DAY
     for name, wh in sc.warehouses.items():
         if wh.pickers is None:
             continue
@@ -171,7 +171,10 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
         picked = mine["picked"].to_numpy()
         end = np.clip(np.where(np.isnat(picked), hi, picked), lo, hi)
         busy = float(_hours(end - start).sum())
-        avail = wh.pickers.count * hours
+        times, counts = wh.pickers.headcount(sc.calendar.start, sc.calendar.horizon)
+        avail = FluidLine(times, [float(c) for c in counts]).capacity(
+            sc.calendar.warm_up, sc.calendar.horizon
+        )
         out[f"picker_utilization.{name}"] = busy / avail
         busy_total += busy
         avail_total += avail

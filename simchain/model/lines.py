@@ -25,8 +25,6 @@ class FluidLine:
             raise ValueError("change times must increase")
         if any(r < 0 or math.isnan(r) for r in rates):
             raise ValueError("rates must be >= 0")
-        if rates[-1] == 0:
-            raise ValueError("the line cannot close forever")
         self.times = list(times)
         self.rates = list(rates)
         self.free_at = -math.inf
@@ -50,6 +48,8 @@ class FluidLine:
             end = times[i + 1] if i + 1 < len(times) else math.inf
             if rate == math.inf and start < end:
                 break
+            if rate == 0 and end == math.inf:
+                raise ValueError("the line closes for good before the work is done")
             if rate > 0:
                 need = left / rate
                 if start + need <= end:

@@ -102,7 +102,7 @@ class SupplyChain:
                     i,
                     name,
                     policies,
-                    pickers.count if pickers else None,
+                    pickers.headcount(scenario.calendar.start, self.horizon) if pickers else None,
                     streams.sampler(f"pick_time/{name}", pickers.pick_time) if pickers else None,
                 )
             )
@@ -218,6 +218,8 @@ class SupplyChain:
                     periods.setdefault(period, []).append(s)
             for period, skus in sorted(periods.items()):
                 self.env.process(w.reviews(period, skus))
+            if w.staffing is not None and len(w.staffing[0]) > 1:
+                self.env.process(w.shifts())
         demands = [
             RegionDemand(
                 sc,

@@ -40,7 +40,7 @@ class Warehouse:
         index: int,
         name: str,
         policies: list[StockingPolicy],
-        pickers: int | None,
+        staffing: tuple[list[float], list[int]] | None,
         pick_time: Sampler | None,
     ):
         self.chain = chain
@@ -63,8 +63,10 @@ class Warehouse:
         self.on_order = [0] * n
         self.customer_backorders = [0] * n  # the part of `backorders` owed to customers
         self.waiting: list[deque[list[int]]] = [deque() for _ in range(n)]
-        self.pickers = pickers
-        self.free_pickers = pickers or 0
+        # Pickers on duty as a step function (change times, headcounts); none: no picking.
+        self.staffing = staffing
+        self.capacity = staffing[1][0] if staffing else 0
+        self.busy = 0
         self.pick_time = pick_time
         self.pick_queue: deque[int] = deque()
         # Open backorder claims of customer lines, so a cancelled order can withdraw them.
@@ -271,12 +273,12 @@ class Warehouse:
         o = self.chain.book.o
         o["status"][oid] = st.AWAITING_PICK
         event = o["presale_event"][oid]
-        if self.pickers is None or (event >= 0 and self.chain.prepacked[event]):
+        if self.staffing is None or (event >= 0 and self.chain.prepacked[event]):
             o = self.chain.book.o
             o["pick_start"][oid] = o["picked"][oid] = self.env.now
             self.chain.ship_order(oid, self)
-        elif self.free_pickers:
-            self.free_pickers -= 1
+        elif self.busy < self.capacity:
+            self.busy += 1
             self._start_pick(oid)
         else:
             self.pick_queue.append(oid)
@@ -289,16 +291,26 @@ class Warehouse:
     def _picked(self, event: Timeout) -> None:
         oid = cast(int, event.value)
         self.chain.book.o["picked"][oid] = self.env.now
-        self._next_pick()
+        self.busy -= 1
+        self._next_picks()
         self.chain.ship_order(oid, self)
 
-    def _next_pick(self) -> None:
-        """Start the oldest waiting order that is still wanted, else free the picker."""
+    def _next_picks(self) -> None:
+        """Pickers off a pick (or just on duty) take the oldest waiting orders still wanted."""
         queue = self.pick_queue
         status = self.chain.book.o["status"]
-        while queue:
+        while queue and self.busy < self.capacity:
             oid = queue.popleft()
             if status[oid] != st.CANCELLED:
+                self.busy += 1
                 self._start_pick(oid)
-                return
-        self.free_pickers += 1
+
+    def shifts(self) -> Generator[simpy.Event, Any, None]:
+        """Headcount changes: arriving pickers start on the queue at once; leaving ones
+        finish the order in hand first."""
+        assert self.staffing is not None
+        times, counts = self.staffing
+        for t, n in zip(times[1:], counts[1:], strict=True):
+            yield Timeout(self.env, t - self.env.now)
+            self.capacity = n
+            self._next_picks()

@@ -79,6 +79,10 @@ def check(sc: Scenario) -> list[Problem]:
                 (*base, "sourcing", "shares"),
                 "shares must name exactly the suppliers in replenished_from: " + ", ".join(sources),
             )
+        if wh.pickers is not None:
+            for i, period in enumerate(wh.pickers.periods):
+                if period.end < period.start:
+                    bad((*base, "pickers", "periods", i, "end"), "end is before start")
         if isinstance(wh.initial_stock, dict):
             for sku in wh.initial_stock:
                 if sku not in sc.skus:

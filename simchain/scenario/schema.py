@@ -8,6 +8,7 @@ mapping keys, unknown keys are errors. Cross-references between blocks are check
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    model_validator,
 )
 
 from simchain.policies import routing, sourcing, stocking
@@ -134,9 +136,70 @@ class Supplier(Block):
     random_outages: RandomOutages | None = None
 
 
+class Shift(Block):
+    """A daily shift: `count` pickers from `start` (time of day) for `length`."""
+
+    start: Duration = Field(ge=0, lt=24, description="time of day, e.g. 8h")
+    length: Duration = Field(gt=0, le=24)
+    count: int = Field(ge=0, le=100_000)
+
+
+class StaffingPeriod(Block):
+    """Dates with other shifts or extra (temporary) staff, e.g. the Double-11 fortnight."""
+
+    start: Date
+    end: Date = Field(description="last day (inclusive)")
+    shifts: list[Shift] | None = Field(None, description="default: the usual shifts")
+    factor: NonNegFloat = Field(1.0, description="headcount multiplier (temps), rounded")
+
+
 class Pickers(Block):
-    count: int = Field(gt=0)
+    count: int | None = Field(
+        None, gt=0, le=100_000, description="round-the-clock headcount (or give shifts)"
+    )
+    shifts: list[Shift] | None = Field(None, min_length=1, description="the usual day's shifts")
+    periods: list[StaffingPeriod] = Field(
+        default_factory=list, description="date ranges that differ; a later entry wins"
+    )
     pick_time: DurationDist = Field(description="time for one picker to pick one order")
+
+    @model_validator(mode="after")
+    def _count_or_shifts(self) -> Pickers:
+        if (self.count is None) == (self.shifts is None):
+            raise ValueError("give either count (round the clock) or shifts")
+        return self
+
+    def headcount(self, start: dt.date, hours: float) -> tuple[list[float], list[int]]:
+        """Pickers on duty as a step function over [0, hours): change times (clock hours,
+        the first 0) and the headcount from each. Shifts belong to the day they start on."""
+        days = math.ceil(hours / 24) + 1
+        deltas: dict[float, int] = {}
+        for d in range(-1, days):
+            shifts, factor = self.shifts, 1.0
+            for p in self.periods:
+                if p.start <= start + dt.timedelta(days=d) <= p.end:
+                    shifts = p.shifts if p.shifts is not None else shifts
+                    factor = p.factor
+            spans = (
+                [(0.0, 24.0, self.count or 0)]
+                if shifts is None
+                else [(sh.start, sh.length, sh.count) for sh in shifts]
+            )
+            for begin, length, count in spans:
+                n = round(count * factor)
+                if n:
+                    deltas[d * 24 + begin] = deltas.get(d * 24 + begin, 0) + n
+                    end = d * 24 + begin + length
+                    deltas[end] = deltas.get(end, 0) - n
+        times, counts, level = [0.0], [0], 0
+        for t in sorted(deltas):
+            level += deltas[t]
+            if t <= 0:
+                counts[0] = level
+            elif t < hours and level != counts[-1]:
+                times.append(t)
+                counts.append(level)
+        return times, counts
 
 
 class Stocking(Block):
