@@ -171,7 +171,7 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
         picked = mine["picked"].to_numpy()
         end = np.clip(np.where(np.isnat(picked), hi, picked), lo, hi)
         busy = float(_hours(end - start).sum())
-        times, counts = wh.pickers.headcount(sc.calendar.start, sc.calendar.horizon)
+        times, counts = sc.picker_headcount(name)
         avail = FluidLine(times, [float(c) for c in counts]).capacity(
             sc.calendar.warm_up, sc.calendar.horizon
         )
@@ -195,7 +195,7 @@ def courier_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[s
     for name, region in sc.regions.items():
         if region.last_mile is None:
             continue
-        cap = sum(region.last_mile.capacity_on(d.date()) for d in days)
+        cap = sum(sc.courier_capacity(name, d.date()) for d in days)
         n = float((delivered["region"] == name).sum())
         out[f"courier_utilization.{name}"] = _ratio(n, cap)
         used += n

@@ -330,3 +330,10 @@ def test_days_must_be_positive(tmp_path):
     proc = simchain(tmp_path, "run", FILE, "--days", "0", "--out", "out")
     check_error(proc, None, "--days", "must be > 0")
     assert not (tmp_path / "out").exists()
+
+
+def test_days_shorter_than_the_warm_up_names_both(tmp_path):
+    copy_scenario(tmp_path)
+    proc = simchain(tmp_path, "run", FILE, "--days", "3", "--out", "out")
+    check_error(proc, 14, "calendar.warm_up", "(14 d)", "(3 d)", "--days")
+    assert not (tmp_path / "out").exists()

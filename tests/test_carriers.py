@@ -49,7 +49,7 @@ def city(last_mile: Data | None) -> Data:
 
 def test_couriers_book_days_in_order_and_spread_overflow() -> None:
     spec = LastMile(couriers=2, parcels_per_day=5.0)  # 10 a day
-    c = Couriers(spec, START)
+    c = Couriers(spec.capacity_on, START)
     times = [c.delivery_time(1.0) for _ in range(25)]
     assert times[:10] == [1.0] * 10  # today, on arrival
     assert times[10:20] == pytest.approx([24 + 24 * k / 10 for k in range(10)])  # spread

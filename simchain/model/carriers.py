@@ -9,14 +9,43 @@ queue (the day's deliveries spread evenly over 24 h). No event per parcel beyond
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable, Sequence
 
-from simchain.scenario.schema import LastMile
-from simchain.timebase import HOURS_PER_DAY
+from simchain.scenario.schema import Disruption
+from simchain.timebase import HOURS_PER_DAY, date_to_clock
+
+
+class LaneGate:
+    """A lane's disruptions: when a shipment handed over now can leave (closures hold it until
+    the lane reopens), and the transit-time factor for a trip leaving at a time."""
+
+    def __init__(self, disruptions: Sequence[Disruption], start: dt.date):
+        def span(d: Disruption) -> tuple[float, float]:
+            return date_to_clock(start, d.start), date_to_clock(start, d.end) + HOURS_PER_DAY
+
+        closed = sorted(span(d) for d in disruptions if d.lanes_closed)
+        self.closed: list[tuple[float, float]] = []
+        for b, e in closed:
+            if self.closed and b <= self.closed[-1][1]:
+                self.closed[-1] = (self.closed[-1][0], max(self.closed[-1][1], e))
+            else:
+                self.closed.append((b, e))
+        self.slow = [(*span(d), d.transit_factor) for d in disruptions if d.transit_factor != 1]
+
+    def departure(self, now: float) -> float:
+        for b, e in self.closed:
+            if b <= now < e:
+                return e
+        return now
+
+    def transit_factor(self, t: float) -> float:
+        return math.prod(f for b, e, f in self.slow if b <= t < e)
 
 
 class Couriers:
-    def __init__(self, spec: LastMile, start: dt.date):
-        self.spec = spec
+    def __init__(self, capacity_on: Callable[[dt.date], float], start: dt.date):
+        self.capacity_on = capacity_on
         self.start = start
         self.capacity: list[float] = []  # by day from the start, extended as needed
         self.used: list[int] = []
@@ -25,7 +54,7 @@ class Couriers:
     def _day(self, d: int) -> None:
         while len(self.capacity) <= d:
             day = self.start + dt.timedelta(days=len(self.capacity))
-            self.capacity.append(self.spec.capacity_on(day))
+            self.capacity.append(self.capacity_on(day))
             self.used.append(0)
 
     def delivery_time(self, arrival: float) -> float:

@@ -7,6 +7,7 @@ three events: arrival, pick done, delivery.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Generator
 from typing import Any, cast
@@ -20,7 +21,7 @@ from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.agenda import Agenda
-from simchain.model.carriers import Couriers
+from simchain.model.carriers import Couriers, LaneGate
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.suppliers import Supplier
@@ -102,7 +103,7 @@ class SupplyChain:
                     i,
                     name,
                     policies,
-                    pickers.headcount(scenario.calendar.start, self.horizon) if pickers else None,
+                    scenario.picker_headcount(name) if pickers else None,
                     streams.sampler(f"pick_time/{name}", pickers.pick_time) if pickers else None,
                 )
             )
@@ -132,6 +133,7 @@ class SupplyChain:
         # Lanes: transit samplers and unit costs, by (origin warehouse, destination name).
         self.lane_transit: dict[tuple[int, str], Sampler] = {}
         self.lane_cost: dict[tuple[int, str], float] = {}
+        self.lane_gates: dict[tuple[int, str], LaneGate] = {}
         for origin, dests in scenario.lanes.items():
             w = self._by_name[origin].index
             for dest, lane in dests.items():
@@ -139,6 +141,9 @@ class SupplyChain:
                     f"transit/{origin}/{dest}", lane.transit_time
                 )
                 self.lane_cost[(w, dest)] = lane.cost_per_unit
+                hits = scenario.lane_disruptions(origin, dest)
+                if hits:
+                    self.lane_gates[(w, dest)] = LaneGate(hits, scenario.calendar.start)
         # Regions: candidate warehouses nearest first (mean lane transit), and lane lookups.
         self.nearest_first: list[list[int]] = []
         self.region_lanes: list[dict[int, tuple[Sampler, float]]] = []
@@ -158,7 +163,11 @@ class SupplyChain:
             )
             self.lost_sales.append(region.unmet_demand == "lost_sales")
             self.couriers.append(
-                Couriers(region.last_mile, scenario.calendar.start) if region.last_mile else None
+                Couriers(
+                    functools.partial(scenario.courier_capacity, name), scenario.calendar.start
+                )
+                if region.last_mile
+                else None
             )
             del r
         # Pre-sale events: pre-packed parcels skip picking and ship with their own transit.
@@ -319,6 +328,10 @@ class SupplyChain:
         o["status"][oid] = st.IN_TRANSIT
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
         delay = transit()
+        gate = self.lane_gates.get((wh.index, self.region_names[o["region"][oid]]))
+        if gate is not None:
+            leave = gate.departure(self.env.now)
+            delay = leave - self.env.now + delay * gate.transit_factor(leave)
         couriers = self.couriers[o["region"][oid]]
         if couriers is not None:
             delay = couriers.delivery_time(self.env.now + delay) - self.env.now
@@ -427,6 +440,10 @@ class SupplyChain:
         key = (up, self.warehouse_names[dest])
         cost = self.lane_cost[key] * quantity
         transit = self.lane_transit[key]()
+        gate = self.lane_gates.get(key)
+        if gate is not None:
+            leave = gate.departure(self.env.now)
+            transit = leave - self.env.now + transit * gate.transit_factor(leave)
         self.agenda.schedule(transit, (rid, self.env.now, quantity, cost), self._received)
 
     def _received(self, event: Timeout) -> None:

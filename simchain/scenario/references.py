@@ -144,11 +144,22 @@ def check(sc: Scenario) -> list[Problem]:
             chain.append(node)
             node = sc.sources(node)[0]
 
+    for did, dis in sc.disruptions.items():
+        if dis.end < dis.start:
+            bad(("disruptions", did, "end"), "end is before start")
+        for i, node in enumerate(dis.nodes):
+            if node not in sc.warehouses and node not in sc.regions:
+                bad(
+                    ("disruptions", did, "nodes", i),
+                    f"unknown warehouse or region '{node}'"
+                    + suggest(node, [*sc.warehouses, *sc.regions]),
+                )
+
     for rid, region in sc.regions.items():
         base = ("regions", rid)
         if region.last_mile is not None:
-            for i, period in enumerate(region.last_mile.periods):
-                if period.end < period.start:
+            for i, span in enumerate(region.last_mile.periods):
+                if span.end < span.start:
                     bad((*base, "last_mile", "periods", i, "end"), "end is before start")
         for i, wid in enumerate(region.served_by):
             if wid not in sc.warehouses:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -169,17 +170,26 @@ class Pickers(Block):
             raise ValueError("give either count (round the clock) or shifts")
         return self
 
-    def headcount(self, start: dt.date, hours: float) -> tuple[list[float], list[int]]:
+    def headcount(
+        self,
+        start: dt.date,
+        hours: float,
+        day_factor: Callable[[dt.date], float] | None = None,
+    ) -> tuple[list[float], list[int]]:
         """Pickers on duty as a step function over [0, hours): change times (clock hours,
-        the first 0) and the headcount from each. Shifts belong to the day they start on."""
+        the first 0) and the headcount from each. Shifts belong to the day they start on;
+        `day_factor` scales a day's headcount further (disruptions)."""
         days = math.ceil(hours / 24) + 1
         deltas: dict[float, int] = {}
         for d in range(-1, days):
             shifts, factor = self.shifts, 1.0
+            day = start + dt.timedelta(days=d)
             for p in self.periods:
-                if p.start <= start + dt.timedelta(days=d) <= p.end:
+                if p.start <= day <= p.end:
                     shifts = p.shifts if p.shifts is not None else shifts
                     factor = p.factor
+            if day_factor is not None:
+                factor *= day_factor(day)
             spans = (
                 [(0.0, 24.0, self.count or 0)]
                 if shifts is None
@@ -371,6 +381,26 @@ class Costs(Block):
     )
 
 
+class Disruption(Block):
+    """Something going wrong over dates at some warehouses and regions (`nodes`): the lanes
+    into and out of them closed or slowed, their couriers and pickers cut."""
+
+    start: Date
+    end: Date = Field(description="last day (inclusive)")
+    nodes: list[Id] = Field(min_length=1, description="warehouse and region ids hit")
+    lanes_closed: bool = Field(
+        False, description="lanes touching the nodes carry nothing: shipments wait it out"
+    )
+    transit_factor: PositiveFloat = Field(
+        1.0, description="transit time multiplier for shipments leaving on those lanes"
+    )
+    courier_factor: NonNegFloat = Field(1.0, description="share of courier capacity left")
+    picker_factor: NonNegFloat = Field(1.0, description="share of pickers on duty left")
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
 class SkuPopularity(Block):
     """Popularity by law: Zipf over the SKUs in the order declared (rank 1 first), or shares
     per ABC class split evenly within each class."""
@@ -403,6 +433,7 @@ class Scenario(Block):
     forecast: Forecast = Field(default_factory=Forecast)
     categories: dict[Id, Category] = Field(default_factory=dict)
     returns: Returns | None = None
+    disruptions: dict[Id, Disruption] = Field(default_factory=dict)
 
     def popularity(self) -> dict[str, float]:
         """Relative line share of each SKU, from the declared law or the SKUs' own values."""
@@ -438,6 +469,32 @@ class Scenario(Block):
             return st.classes[cls]
         assert st.default is not None, "checked by references.check"
         return st.default
+
+    def courier_capacity(self, region: str, day: dt.date) -> float:
+        """Parcels a region's couriers can deliver on a day, disruptions included."""
+        spec = self.regions[region].last_mile
+        assert spec is not None
+        cap = spec.capacity_on(day)
+        for d in self.disruptions.values():
+            if region in d.nodes and d.covers(day):
+                cap *= d.courier_factor
+        return cap
+
+    def picker_headcount(self, warehouse: str) -> tuple[list[float], list[int]]:
+        """Pickers on duty at a warehouse over the run (see Pickers.headcount), disruptions
+        included."""
+        pickers = self.warehouses[warehouse].pickers
+        assert pickers is not None
+        hits = [d for d in self.disruptions.values() if warehouse in d.nodes]
+
+        def factor(day: dt.date) -> float:
+            return math.prod(d.picker_factor for d in hits if d.covers(day))
+
+        return pickers.headcount(self.calendar.start, self.calendar.horizon, factor)
+
+    def lane_disruptions(self, origin: str, dest: str) -> list[Disruption]:
+        """The disruptions touching a lane, in declared order."""
+        return [d for d in self.disruptions.values() if origin in d.nodes or dest in d.nodes]
 
     def sources(self, warehouse: str) -> list[str]:
         """The supplier or upstream warehouse ids a warehouse orders from, in listed order."""
