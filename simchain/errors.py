@@ -14,6 +14,7 @@ class Problem:
     path: tuple[str | int, ...]
     message: str
     line: int | None = None
+    source: str | None = None  # the file the line is in, when not the file being loaded
 
     def dotted(self) -> str:
         return ".".join(str(p) for p in self.path) if self.path else "(top level)"
@@ -30,7 +31,8 @@ class ScenarioError(Exception):
     def render(self) -> str:
         lines = []
         for p in self.problems:
-            where = f"{self.source}:{p.line}" if p.line is not None else self.source
+            source = p.source or self.source
+            where = f"{source}:{p.line}" if p.line is not None else source
             lines.append(f"{where}: {p.dotted()}: {p.message}")
         return "\n".join(lines)
 

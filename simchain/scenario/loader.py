@@ -29,22 +29,27 @@ def load_scenario(
 ) -> Scenario:
     """Read, override and validate a scenario file; raise ScenarioError on any mistake."""
     source = str(path)
+    return load_text(_read(source), source, overrides, days, base_dir=Path(path).parent)
+
+
+def _read(source: str) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(source, [Problem((), "file not found")]) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ScenarioError(source, [Problem((), f"cannot read the file: {exc}")]) from None
-    return load_text(text, source, overrides, days)
 
 
 def load_text(
-    text: str, source: str = "<text>", overrides: Sequence[str] = (), days: float | None = None
+    text: str,
+    source: str = "<text>",
+    overrides: Sequence[str] = (),
+    days: float | None = None,
+    base_dir: Path | None = None,
 ) -> Scenario:
-    """As load_scenario, from YAML text already in memory."""
-    data, lines = parse_yaml(text, source)
-    if not isinstance(data, dict):
-        raise ScenarioError(source, [Problem((), "expected a mapping of scenario blocks")])
+    """As load_scenario, from YAML text already in memory (`base_dir` resolves `extends`)."""
+    data, lines, files = _parse_extended(text, source, base_dir or Path.cwd(), ())
     overridden = apply_overrides(data, overrides, source)
     if days is not None:
         if days <= 0:
@@ -53,7 +58,7 @@ def load_text(
         if isinstance(cal, dict):
             cal["horizon"] = f"{days}d"
             overridden[("calendar", "horizon")] = f"--days {days}"
-    return validate(data, source, lines, overridden)
+    return validate(data, source, lines, overridden, files)
 
 
 def validate(
@@ -61,8 +66,10 @@ def validate(
     source: str,
     lines: dict[PathT, int] | None = None,
     overridden: dict[PathT, str] | None = None,
+    files: dict[PathT, str] | None = None,
 ) -> Scenario:
-    """Validate raw data (as loaded from YAML) into a Scenario."""
+    """Validate raw data (as loaded from YAML) into a Scenario. `files` names the file of
+    fields inherited through `extends` (the others are in `source`)."""
     lines = lines or {}
     overridden = overridden or {}
     try:
@@ -73,7 +80,70 @@ def validate(
         problems = references.check(sc)
         if not problems:
             return sc
-    raise ScenarioError(source, _locate(problems, lines, overridden))
+    raise ScenarioError(source, _locate(problems, lines, overridden, files or {}))
+
+
+# --- extends: a scenario as changes to another ---------------------------------------------
+
+
+def _parse_extended(
+    text: str, source: str, base_dir: Path, seen: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[PathT, int], dict[PathT, str]]:
+    """Parse a file; if it `extends` another (a path relative to it), merge it over that one:
+    mappings merge key by key, anything else (values, lists) replaces. Returns the data, the
+    line of each field and, for inherited fields, their file."""
+    data, lines = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [Problem((), "expected a mapping of scenario blocks")])
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, lines, {}
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(
+            source,
+            [Problem(("extends",), "expected a scenario file name", lines.get(("extends",)))],
+        )
+    path = (base_dir / parent).resolve()
+    if str(path) in seen:
+        chain = " -> ".join([*seen, str(path)])
+        raise ScenarioError(source, [Problem(("extends",), f"extends loops: {chain}")])
+    if not path.exists():
+        raise ScenarioError(
+            source,
+            [
+                Problem(
+                    ("extends",),
+                    f"no scenario file {parent} next to this one",
+                    lines.get(("extends",)),
+                )
+            ],
+        )
+    base, base_lines, base_files = _parse_extended(
+        _read(str(path)), str(path), path.parent, (*seen, str(path))
+    )
+    files = {p: base_files.get(p, str(path)) for p in base_lines}
+    replaced = _merge(base, data, ())
+    for p in list(base_lines):
+        if any(p[: len(r)] == r for r in replaced):
+            del base_lines[p]
+            files.pop(p, None)
+    for p in lines:
+        files.pop(p, None)
+    return base, {**base_lines, **lines}, files
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any], at: PathT) -> list[PathT]:
+    """Merge `changes` into `base` in place; returns the paths whose base value was replaced."""
+    replaced: list[PathT] = []
+    for key, value in changes.items():
+        here = (*at, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            replaced += _merge(base[key], value, here)
+        else:
+            if key in base:
+                replaced.append(here)
+            base[key] = value
+    return replaced
 
 
 # --- YAML with line numbers ---------------------------------------------------------------
@@ -335,21 +405,26 @@ def _message(err: Any, path: PathT, data: Any) -> str:
 
 
 def _locate(
-    problems: Iterable[Problem], lines: dict[PathT, int], overridden: dict[PathT, str]
+    problems: Iterable[Problem],
+    lines: dict[PathT, int],
+    overridden: dict[PathT, str],
+    files: dict[PathT, str],
 ) -> list[Problem]:
     """Attach the line of the nearest existing field (and say which --set put it there)."""
     out = []
     for p in problems:
         path = p.path
         line = None
+        source = None
         for n in range(len(path), -1, -1):
             if path[:n] in lines:
                 line = lines[path[:n]]
+                source = files.get(path[:n])
                 break
         msg = p.message
         for opath, how in overridden.items():
             if path[: len(opath)] == opath:
                 msg += f" (value from {how})"
                 break
-        out.append(Problem(path, msg, line if p.line is None else p.line))
+        out.append(Problem(path, msg, line if p.line is None else p.line, source))
     return sorted(out, key=lambda p: (p.line or 0, p.dotted()))
