@@ -41,13 +41,21 @@ class Forecast:
         self.period = spec.period
         horizon = scenario.calendar.horizon
         self.n_periods = math.ceil(horizon / self.period)
-        until = horizon + max(lookahead, 0.0)
+        # Periods of the horizon (the last one cut at the horizon), then whole periods past it.
+        extra = math.ceil(max(lookahead, 0.0) / self.period)
+        self.edges = np.concatenate(
+            [
+                np.minimum(np.arange(self.n_periods + 1) * self.period, horizon),
+                horizon + np.arange(1, extra + 1) * self.period,
+            ]
+        )
+        self.n_all = self.n_periods + extra
+        until = float(self.edges[-1])
         days = math.ceil(until / HOURS_PER_DAY)
-        self.n_all = math.ceil(until / self.period)
         self.regions = list(scenario.regions)
         self.skus = list(scenario.skus)
         popularity = scenario.popularity()
-        edges = np.arange(self.n_all + 1) * self.period
+        edges = self.edges
         self.special = np.zeros(self.n_all, dtype=bool)  # periods with the event error
         self.expected: dict[str, np.ndarray] = {}
         self.forecast: dict[str, np.ndarray] = {}
@@ -55,17 +63,21 @@ class Forecast:
             profile = DemandProfile(scenario, region)
             demand = scenario.regions[region].demand
             hours, cum = profile.cumulative(days)
-            orders = np.diff(np.interp(np.minimum(edges, until), hours, cum))
+            orders = np.diff(np.interp(edges, hours, cum))
             weights = demand.sku_weights
             w = np.array([(weights or popularity).get(s, 0.0) for s in self.skus], dtype=float)
             per_order = demand.lines_per_order.mean_value() * demand.units_per_line.mean_value()
             truth = np.outer(orders, w / w.sum()) * per_order
-            rng = streams.rng(f"forecast/{region}")
-            ratio = _ratios(rng, spec.normal, truth.shape)
+            # Row by row from their own streams, so the horizon's periods draw the same
+            # errors however far past the horizon the forecast looks (common random numbers).
+            ratio = _ratios(streams.rng(f"forecast/{region}"), spec.normal, truth.shape)
             if spec.during_events is not None:
                 special = self._event_periods(profile, days)
                 self.special |= special
-                ratio[special] = _ratios(rng, spec.during_events, truth.shape)[special]
+                events = _ratios(
+                    streams.rng(f"forecast/{region}/events"), spec.during_events, truth.shape
+                )
+                ratio[special] = events[special]
             self.expected[region] = truth
             self.forecast[region] = truth * ratio
 
@@ -73,24 +85,23 @@ class Forecast:
         flagged = np.zeros(self.n_all, dtype=bool)
         for day in range(days):
             if any(ev.multiplier != 1 for _, ev in profile.active(day)):
-                first = int(day * HOURS_PER_DAY // self.period)
-                last = int(((day + 1) * HOURS_PER_DAY - 1e-9) // self.period)
+                span = [day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY - 1e-9]
+                first, last = np.searchsorted(self.edges, span, side="right") - 1
                 flagged[first : min(last, self.n_all - 1) + 1] = True
         return flagged
 
     def units(self, region: str, sku: int, t0: float, t1: float) -> float:
         """Forecast units of a SKU in a region over clock hours [t0, t1), pro rata by period."""
         f = self.forecast[region][:, sku]
-        edges = np.arange(self.n_all + 1) * self.period
         cum = np.concatenate([[0.0], np.cumsum(f)])
-        return float(np.interp(t1, edges, cum) - np.interp(t0, edges, cum))
+        return float(np.interp(t1, self.edges, cum) - np.interp(t0, self.edges, cum))
 
     def cv(self, t0: float, t1: float) -> float:
         """The forecast error's cv over clock hours [t0, t1): the event one if the span
         touches a period with the event error."""
         spec = self.scenario.forecast
-        first = max(int(t0 // self.period), 0)
-        last = min(math.ceil(t1 / self.period), self.n_all)
+        first = max(int(np.searchsorted(self.edges, t0, side="right")) - 1, 0)
+        last = int(np.searchsorted(self.edges, t1, side="left"))
         if spec.during_events is not None and self.special[first:last].any():
             return spec.during_events.cv
         return spec.normal.cv

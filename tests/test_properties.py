@@ -1,19 +1,26 @@
 """Property-based tests over generated one- and two-echelon scenarios and seeds.
 
 Each example is a small scenario, built as the raw mapping a YAML file would hold and validated
-like one: 1-4 SKUs, 1-2 suppliers (some with a daily capacity), 1-3 warehouses of which some are
+like one: 1-4 SKUs, 1-3 suppliers (some with a daily capacity), 1-3 warehouses of which some are
 replenished from another warehouse, 1-3 regions served by 1-2 warehouses each, base_stock / s_S /
 r_Q policies (default, per ABC class, per SKU), optional pickers, backorder or lost-sales
 regions, initial stock 'target' or explicit small numbers, 10-40 days, low demand; now and then
 customer patience (cancellations), returns, weekday and hourly shapes, dated events with
-pre-sales, a Zipf popularity law and a forecast error.
+pre-sales, a Zipf popularity law and a forecast error (also one during events). Suppliers now
+and then are late, reject defective units, have a minimum order quantity, their own prices,
+calendar outages near the start or random outages; a warehouse may buy from several suppliers
+(primary_backup, split, cheapest, fastest); a stocking policy may be planned (forecast_driven,
+peak_prebuild for one of the events) and may see the echelon inventory position.
 
 Properties, all read from the run's tables (never from simulator internals):
 
-1. units are conserved per (warehouse, SKU);
+1. units are conserved per (warehouse, SKU), rejected units included;
 2. every order is in exactly one state, consistent with its stage times and its units (and
    with patience, pickers, pre-sales and returns);
-3. stock is never negative, and the stocking policy is always respected;
+3. stock is never negative, and the stocking policy is always respected (local or echelon
+   position; planned policies against the levels table); purchases respect their suppliers
+   (listed, minimum order quantity, outages, confirmed dates, capacity) and the sourcing
+   policy, and the supplier scorecard counts them;
 4. the same scenario and seed give identical tables and KPIs;
 5. a different policy leaves the demand unchanged (common random numbers);
 6. the resolved scenario YAML loads back to the same scenario;
@@ -37,6 +44,7 @@ from pydantic import BaseModel
 import simchain
 from simchain.errors import ScenarioError
 from simchain.output import scenario_yaml
+from simchain.policies.stocking import PlannedPolicy
 from simchain.scenario import load_text, validate
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
@@ -146,16 +154,55 @@ policies = st.one_of(base_stock, min_order_up_to, reorder_point_quantity)
 
 
 @st.composite
-def stockings(draw: st.DrawFn, skus: Data) -> Data:
+def planned_policies(draw: st.DrawFn, skus: Data, events: Data) -> Data:
+    """forecast_driven, or peak_prebuild for one of the events (when there are some)."""
+    classes = sorted({v["abc_class"] for v in skus.values() if v.get("abc_class")})
+    kind = draw(
+        st.sampled_from(["forecast_driven", "peak_prebuild"] if events else ["forecast_driven"])
+    )
+    out: Data = {"kind": kind}
+    if draw(st.booleans()):
+        out["service_level"] = draw(st.floats(0.5, 0.99))
+    if draw(st.booleans()) and classes:
+        chosen = draw(st.lists(st.sampled_from(classes), min_size=1, unique=True))
+        out["class_service_levels"] = {c: draw(st.floats(0.5, 0.99)) for c in chosen}
+    if draw(st.booleans()):
+        out["order_cycle"] = draw(durations(0, 7 * 24))
+    if draw(st.booleans()):
+        out["recompute_every"] = draw(durations(6, 7 * 24))
+    if draw(st.integers(0, 3)) == 0:
+        out["review_period"] = draw(durations(6, 3 * 24))
+    if kind == "peak_prebuild":
+        event = draw(st.sampled_from(sorted(events)))
+        out["event"] = event
+        out["build_by"] = events[event]["start"] - dt.timedelta(days=draw(st.integers(0, 10)))
+    return out
+
+
+@st.composite
+def stocking_policies(draw: st.DrawFn, skus: Data, events: Data) -> Data:
+    """Mostly a fixed policy, now and then a planned one; either may use the echelon position."""
+    if draw(st.integers(0, 5)) == 0:
+        policy = draw(planned_policies(skus, events))
+    else:
+        policy = dict(draw(policies))
+    if draw(st.integers(0, 4)) == 0:
+        policy["position"] = "echelon"
+    return policy
+
+
+@st.composite
+def stockings(draw: st.DrawFn, skus: Data, events: Data) -> Data:
     """A stocking block: default and/or per-class and per-SKU policies covering every SKU."""
     classes = sorted({v["abc_class"] for v in skus.values() if v.get("abc_class")})
-    default = draw(st.none() | policies)
-    by_class = {c: draw(policies) for c in classes if draw(st.booleans())}
-    by_sku = {s: draw(policies) for s in skus if draw(st.booleans())}
+    policy = stocking_policies(skus, events)
+    default = draw(st.none() | policy)
+    by_class = {c: draw(policy) for c in classes if draw(st.booleans())}
+    by_sku = {s: draw(policy) for s in skus if draw(st.booleans())}
     if default is None:
         for s, spec in skus.items():
             if s not in by_sku and spec.get("abc_class") not in by_class:
-                by_sku[s] = draw(policies)
+                by_sku[s] = draw(policy)
     out: Data = {}
     if default is not None:
         out["default"] = default
@@ -213,6 +260,70 @@ def events(draw: st.DrawFn, start: dt.date, regions: list[str]) -> Data:
 
 
 @st.composite
+def supplier_blocks(draw: st.DrawFn, skus: Data, start: dt.date) -> Data:
+    """1-3 suppliers; now and then a capacity, lateness, defects, a minimum order quantity,
+    prices, calendar outages near the start and random outages."""
+    out: Data = {}
+    for i in range(draw(st.integers(1, 3))):
+        sup: Data = {"lead_time": draw(duration_dists(0, 7 * 24))}
+        if draw(st.booleans()):
+            sup["capacity_per_day"] = draw(st.floats(1, 500, allow_nan=False))
+        if draw(st.integers(0, 3)) == 0:
+            sup["reliability"] = {
+                "late_share": draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1)),
+                "delay": draw(duration_dists(0, 3 * 24)),
+            }
+        if draw(st.integers(0, 3)) == 0:
+            sup["defect_share"] = draw(st.floats(0, 0.5))
+        if draw(st.integers(0, 3)) == 0:
+            sup["min_order_quantity"] = draw(st.integers(1, 15))
+        if draw(st.integers(0, 3)) == 0:
+            sup["price_factor"] = draw(st.floats(0.5, 2))
+        if draw(st.integers(0, 3)) == 0:
+            chosen = draw(st.lists(st.sampled_from(sorted(skus)), min_size=1, unique=True))
+            sup["unit_prices"] = {s: draw(st.floats(0.5, 200)) for s in chosen}
+        if draw(st.integers(0, 3)) == 0:
+            sup["outages"] = []
+            for _ in range(draw(st.integers(1, 2))):
+                first = start + dt.timedelta(days=draw(st.integers(-3, 20)))
+                last = first + dt.timedelta(days=draw(st.integers(0, 5)))
+                sup["outages"].append({"start": first, "end": last})
+        if draw(st.integers(0, 4)) == 0:
+            sup["random_outages"] = {
+                "every": draw(duration_dists(24, 10 * 24)),
+                "duration": draw(duration_dists(1, 3 * 24)),
+            }
+        out[f"sup{i}"] = sup
+    return out
+
+
+@st.composite
+def sourcing_kinds(draw: st.DrawFn, listed: list[str]) -> Data:
+    """A sourcing policy over several listed suppliers."""
+    kind = draw(st.sampled_from(["primary_backup", "split", "cheapest", "fastest"]))
+    out: Data = {"kind": kind}
+    if kind == "split":
+        share = st.integers(1, 5) | st.floats(0.1, 5)
+        out["shares"] = {s: draw(share) for s in listed}
+    return out
+
+
+@st.composite
+def sourcings(draw: st.DrawFn, suppliers: Data) -> Data:
+    """A supplier-replenished warehouse's sources: one supplier (now and then as a list of
+    one, or with the `single` kind spelled out), or 2-3 of them with a sourcing kind."""
+    names = sorted(suppliers)
+    if len(names) > 1 and draw(st.integers(0, 2)) == 0:
+        listed = draw(st.permutations(names))[: draw(st.integers(2, len(names)))]
+        return {"replenished_from": listed, "sourcing": draw(sourcing_kinds(listed))}
+    source = draw(st.sampled_from(names))
+    out: Data = {"replenished_from": [source] if draw(st.integers(0, 5)) == 0 else source}
+    if draw(st.integers(0, 5)) == 0:
+        out["sourcing"] = {"kind": "single"}
+    return out
+
+
+@st.composite
 def scenarios(draw: st.DrawFn) -> Data:
     """The raw mapping of a small one- or two-echelon scenario."""
     skus: Data = {}
@@ -228,12 +339,8 @@ def scenarios(draw: st.DrawFn) -> Data:
             sku["holding_cost_per_day"] = draw(st.floats(0, 2, allow_nan=False))
         skus[f"sku{i}"] = sku
 
-    suppliers: Data = {}
-    for i in range(draw(st.integers(1, 2))):
-        sup: Data = {"lead_time": draw(duration_dists(0, 7 * 24))}
-        if draw(st.booleans()):
-            sup["capacity_per_day"] = draw(st.floats(1, 500, allow_nan=False))
-        suppliers[f"sup{i}"] = sup
+    start = draw(st.dates(dt.date(2020, 1, 1), dt.date(2035, 12, 31)))
+    suppliers = draw(supplier_blocks(skus, start))
 
     lanes: dict[str, Data] = {}
 
@@ -246,11 +353,13 @@ def scenarios(draw: st.DrawFn) -> Data:
     warehouses: Data = {}
     for i in range(draw(st.integers(1, 3))):
         name = f"wh{i}"
-        upstream = i > 0 and draw(st.booleans())
-        source = draw(st.sampled_from(sorted(warehouses) if upstream else sorted(suppliers)))
-        if source in warehouses:
+        wh: Data
+        if i > 0 and draw(st.booleans()):
+            source = draw(st.sampled_from(sorted(warehouses)))
             lanes.setdefault(source, {})[name] = lane()
-        wh: Data = {"replenished_from": source, "stocking": draw(stockings(skus))}
+            wh = {"replenished_from": source}
+        else:
+            wh = draw(sourcings(suppliers))
         init = draw(initial_stocks(skus))
         if init != "target" or draw(st.booleans()):
             wh["initial_stock"] = init
@@ -293,7 +402,6 @@ def scenarios(draw: st.DrawFn) -> Data:
             region["unmet_demand"] = unmet
         regions[name] = region
 
-    start = draw(st.dates(dt.date(2020, 1, 1), dt.date(2035, 12, 31)))
     calendar: Data = {
         "start": start,
         "horizon": draw(durations(10 * 24, 40 * 24, ("h", "d", "w"))),
@@ -321,6 +429,8 @@ def scenarios(draw: st.DrawFn) -> Data:
         data["routing"] = {"kind": routing}
     if draw(st.integers(0, 2)) > 0:
         data["events"] = draw(events(start, sorted(regions)))
+    for wh in warehouses.values():  # after the events: peak_prebuild names one
+        wh["stocking"] = draw(stockings(skus, data.get("events", {})))
     if draw(st.integers(0, 3)) == 0:
         data["sku_popularity"] = {"law": "zipf", "exponent": draw(st.floats(0.2, 2))}
         for sku in skus.values():
@@ -345,6 +455,11 @@ def scenarios(draw: st.DrawFn) -> Data:
             "period": draw(durations(6, 7 * 24)),
             "normal": {"cv": draw(st.floats(0, 1)), "bias": draw(st.floats(-0.5, 0.5))},
         }
+        if "events" in data and draw(st.booleans()):
+            data["forecast"]["during_events"] = {
+                "cv": draw(st.floats(0, 1)),
+                "bias": draw(st.floats(-0.5, 0.5)),
+            }
     return data
 
 
@@ -355,7 +470,9 @@ def policy_variants(draw: st.DrawFn) -> tuple[Data, Data]:
     data = draw(scenarios())
     other = copy.deepcopy(data)
     for wh in other["warehouses"].values():
-        wh["stocking"] = draw(stockings(data["skus"]))
+        wh["stocking"] = draw(stockings(data["skus"], data.get("events", {})))
+        if "sourcing" in wh and wh["sourcing"]["kind"] != "single":
+            wh["sourcing"] = draw(sourcing_kinds(wh["replenished_from"]))
         if draw(st.booleans()):
             wh["initial_stock"] = draw(initial_stocks(data["skus"]))
     other["routing"] = {"kind": draw(st.sampled_from(["nearest", "nearest_with_stock"]))}
@@ -416,16 +533,28 @@ def busy(intervals: pd.DataFrame, at: pd.Series) -> np.ndarray:
     return np.searchsorted(starts, t, side="right") - np.searchsorted(ends, t, side="right")
 
 
+def initial_target(sc: Scenario, levels: pd.DataFrame, w: str, s: str) -> int:
+    """What `initial_stock: target` starts a SKU at: its policy's order-up-to level, for a
+    planned policy the one planned at the start (levels table; none there: Levels(-1, 0))."""
+    policy = sc.policy_for(w, s)
+    if not isinstance(policy, PlannedPolicy):
+        return max(policy.target_level(), 0)
+    mine = levels[(levels["warehouse"] == w) & (levels["sku"] == s)]
+    mine = mine[mine["time"] == start_of(sc)]
+    return max(int(mine["order_up_to"].iloc[-1]), 0) if len(mine) else 0
+
+
 # --- 1. conservation ------------------------------------------------------------------------
 
 
 @SIM
 @given(scenarios(), seeds)
 def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> None:
-    """initial on hand + units received + returned units restocked
-    = units served or owed to customer lines (line units minus lost, orders not cancelled)
-    + units claimed by downstream transfer orders - units still owed (final backorders)
-    + final on hand; and final on order = units ordered but not yet received.
+    """initial on hand + units received and accepted (quantity - rejected) + returned units
+    restocked = units served or owed to customer lines (line units minus lost, orders not
+    cancelled) + units claimed by downstream transfer orders - units still owed (final
+    backorders) + final on hand; and final on order = units ordered but not yet received (a
+    receipt takes its whole quantity off order, rejected units included).
 
     A cancelled order gives back what it was allocated and withdraws what it was owed, so its
     lines count for nothing."""
@@ -435,8 +564,10 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
     lines = line_frame(orders, t["order_lines"])
     live = lines[lines["status"] != "cancelled"]
     net = (live["units"] - live["lost"]).groupby([live["warehouse"], live["sku"]]).sum()
+    assert (rep["rejected"] >= 0).all() and (rep["rejected"] <= rep["quantity"]).all()
     got = rep[rep["received"].notna()]
-    received = got.groupby(["destination", "sku"])["quantity"].sum()
+    accepted = (got["quantity"] - got["rejected"]).groupby([got["destination"], got["sku"]])
+    received = accepted.sum()
     restocked = t["returns"].groupby(["warehouse", "sku"])["restocked"].sum()
     claimed = rep[rep["kind"] == "transfer"].groupby(["source", "sku"])["quantity"].sum()
     open_rep = rep[rep["received"].isna()]
@@ -455,7 +586,7 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
             first, last = mine.iloc[0], mine.iloc[-1]
             assert first["time"] == start_of(sc), key
             expected = (
-                max(sc.policy_for(w, s).target_level(), 0)
+                initial_target(sc, t["levels"], w, s)
                 if spec.initial_stock == "target"
                 else spec.initial_stock.get(s, 0)
             )
@@ -469,7 +600,7 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
                 + int(last["on_hand"])
             )
             assert inflow == outflow, (
-                f"{key}: initial {first['on_hand']} + received {received.get(key, 0)} + "
+                f"{key}: initial {first['on_hand']} + accepted {received.get(key, 0)} + "
                 f"restocked {restocked.get(key, 0)} != line units net of lost "
                 f"{net.get(key, 0)} + transfers claimed {claimed.get(key, 0)} - still owed "
                 f"{last['backorders']} + final on hand {last['on_hand']}"
@@ -738,13 +869,16 @@ def check_returns(
 @given(scenarios(), seeds)
 def test_stock_never_negative_and_policy_respected(data: Data, seed: int) -> None:
     """Levels are never negative; stock on hand and backorders never coexist; after every
-    change the inventory position is above the reorder point, and (unless cancelled orders
-    or returns put stock back) at most the order-up-to level or the initial position;
-    lost-sales demand never creates backorders."""
+    change the inventory position a policy sees is above its reorder point, and (unless
+    cancelled orders or returns put stock back) at most its order-up-to level, plus what
+    minimum order quantities add, or the initial position; lost-sales demand never creates
+    backorders. Replenishments, purchases, sourcing and the supplier scorecard agree with
+    the scenario (see `check_purchases`)."""
     sc, res = run(data, seed)
     inv = plain(res.tables["inventory"])
     rep = plain(res.tables["replenishments"])
     orders = plain(res.tables["orders"])
+    levels = plain(res.tables["levels"])
     for col in ("on_hand", "backorders", "on_order"):
         assert (inv[col] >= 0).all(), f"negative {col}:" + rows(inv, inv[col] < 0)
     both = (inv["on_hand"] > 0) & (inv["backorders"] > 0)
@@ -756,29 +890,18 @@ def test_stock_never_negative_and_policy_respected(data: Data, seed: int) -> Non
     given_back = set(orders.loc[orders["status"] == "cancelled", "warehouse"])
     given_back |= set(res.tables["returns"]["warehouse"].astype(object))
     for w in sc.warehouses:
+        # A purchase is raised to its supplier's minimum order quantity: a split order to
+        # each supplier's.
+        slack = sum(
+            sc.suppliers[x].min_order_quantity - 1 for x in sc.sources(w) if x in sc.suppliers
+        )
         for s in sc.skus:
-            key = (inv["warehouse"] == w) & (inv["sku"] == s)
-            pos = position[key]
-            policy = sc.policy_for(w, s)
-            if policy.kind == "base_stock":
-                floor = policy.S - 1
-            elif policy.kind == "s_S":
-                floor = policy.s
-            else:
-                floor = policy.r
-            assert (pos > floor).all(), f"{w}/{s} {policy!r}:" + rows(
-                inv, key & (position <= floor)
-            )
-            if w in given_back:
-                continue
-            ceiling = max(policy.target_level(), int(pos.iloc[0]))
-            assert (pos <= ceiling).all(), f"{w}/{s} {policy!r}:" + rows(
-                inv, key & (position > ceiling)
-            )
+            check_policy(sc, inv, position, levels, w, s, slack, given_back)
+    check_levels(sc, levels)
 
     # A warehouse that serves only lost-sales regions and supplies no other warehouse never
     # owes a unit.
-    upstream = {spec.replenished_from for spec in sc.warehouses.values()}
+    upstream = {sc.sources(w)[0] for w in sc.warehouses}
     for w in sc.warehouses:
         served = [r for r, region in sc.regions.items() if w in region.served_by]
         if w in upstream or any(sc.regions[r].unmet_demand == "backorder" for r in served):
@@ -790,7 +913,8 @@ def test_stock_never_negative_and_policy_respected(data: Data, seed: int) -> Non
     lost_sales = [r for r, region in sc.regions.items() if region.unmet_demand == "lost_sales"]
     assert (lines.loc[np.isin(region_of, lost_sales), "backordered"] == 0).all()
 
-    # Replenishments: positive quantities, and placed <= shipped <= received.
+    # Replenishments: positive quantities, and placed <= shipped <= received; each from one
+    # of the sources its warehouse lists.
     assert (rep["quantity"] > 0).all(), rows(rep, rep["quantity"] <= 0)
     done = rep[rep["received"].notna()]
     assert (done["placed"] <= done["shipped"]).all()
@@ -799,8 +923,221 @@ def test_stock_never_negative_and_policy_respected(data: Data, seed: int) -> Non
     transfers = rep["kind"] == "transfer"
     assert rep.loc[transfers, "source"].isin(list(sc.warehouses)).all()
     assert rep.loc[~transfers, "source"].isin(list(sc.suppliers)).all()
+    for w in sc.warehouses:
+        mine = rep[rep["destination"] == w]
+        listed = mine["source"].isin(sc.sources(w))
+        assert listed.all(), f"{w} orders from {sc.sources(w)}" + rows(mine, ~listed)
+    check_purchases(sc, rep)
+    check_sourcing(sc, rep)
+    check_scorecard(sc, rep, plain(res.tables["suppliers"]))
+
+
+def below(sc: Scenario, w: str) -> list[str]:
+    """A warehouse and every warehouse replenished from it, directly or not."""
+    out = [w]
+    for d in sc.warehouses:
+        if sc.sources(d)[0] == w:
+            out += below(sc, d)
+    return out
+
+
+def position_path(
+    sc: Scenario, inv: pd.DataFrame, position: pd.Series, w: str, s: str, echelon: bool
+) -> pd.Series:
+    """The inventory position a policy sees after each change, indexed like `inv`: the
+    warehouse's own at every row of its ledger; or its echelon position (summed over `below`)
+    at the end of each instant at which one of those changed (within an instant the
+    warehouses are logged one after the other, so only the last state is consistent)."""
+    if not echelon:
+        return position[(inv["warehouse"] == w) & (inv["sku"] == s)]
+    tree = below(sc, w)
+    key = (inv["sku"] == s) & inv["warehouse"].isin(tree)
+    where = inv.loc[key, "warehouse"]
+    total = sum(position[key].where(where == d).ffill() for d in tree)
+    assert isinstance(total, pd.Series)
+    total = total[~inv.loc[key, "time"].duplicated(keep="last")]
+    assert total.notna().all(), (w, s)  # every warehouse logs every SKU at the start
+    return total.astype(np.int64)
+
+
+def check_policy(
+    sc: Scenario,
+    inv: pd.DataFrame,
+    position: pd.Series,
+    levels: pd.DataFrame,
+    w: str,
+    s: str,
+    slack: int,
+    given_back: set[str],
+) -> None:
+    """A SKU's position against its policy: above the reorder point after every change (a
+    continuous-review policy reorders at once), at most the order-up-to level plus `slack`
+    or the initial position. A planned policy's levels are those in force (from the levels
+    table; a row at the instant of a recomputation may come just before or after it), and
+    its ceiling the highest order-up-to level so far. Periodic review only caps the position.
+    """
+    policy = sc.policy_for(w, s)
+    echelon = policy.position == "echelon"
+    pos = position_path(sc, inv, position, w, s, echelon)
+    tree = below(sc, w) if echelon else [w]
+    floor: Any
+    top: Any
+    if isinstance(policy, PlannedPolicy):
+        mine = levels[(levels["warehouse"] == w) & (levels["sku"] == s)]
+        when = mine["time"].to_numpy()
+        t = inv.loc[pos.index, "time"].to_numpy()
+        at = np.searchsorted(when, t, side="right") - 1  # -1: before any plan, Levels(-1, 0)
+        before = np.searchsorted(when, t, side="left") - 1
+        reorder = np.append(mine["reorder_point"].to_numpy(), -1)
+        floor = np.minimum(reorder[at], reorder[before])
+        top = np.append(np.maximum.accumulate(mine["order_up_to"].to_numpy()), 0)[at]
+    else:
+        if policy.kind == "base_stock":
+            floor = policy.S - 1
+        elif policy.kind == "s_S":
+            floor = policy.s
+        else:
+            floor = policy.r
+        top = policy.target_level()
+    what = f"{w}/{s} {policy!r}" + (f" echelon over {tree}" if echelon else "")
+    if policy.review_period is None:
+        low = (pos <= floor).to_numpy()
+        assert not low.any(), what + rows(inv, inv.index.isin(pos.index[low]))
+    if given_back & set(tree):
+        return
+    ceiling = np.maximum(top + slack, int(pos.iloc[0]))
+    high = (pos > ceiling).to_numpy()
+    assert not high.any(), what + rows(inv, inv.index.isin(pos.index[high]))
+
+
+def check_levels(sc: Scenario, levels: pd.DataFrame) -> None:
+    """The planned levels: only of planned policies, at the start or at a recomputation,
+    each a change, order-up-to above the reorder point."""
+    for (w, s), mine in levels.groupby(["warehouse", "sku"]):
+        policy = sc.policy_for(str(w), str(s))
+        assert isinstance(policy, PlannedPolicy), (w, s, policy)
+        assert (mine["reorder_point"] >= -1).all(), (w, s)
+        assert (mine["order_up_to"] > mine["reorder_point"]).all(), (w, s)
+        hours = clock(mine["time"], sc)
+        every = policy.recompute_every
+        assert ((hours - (hours / every).round() * every).abs() <= EPS).all(), (w, s, every)
+        pair = mine[["reorder_point", "order_up_to"]]
+        assert not (pair == pair.shift()).all(axis=1).any(), (w, s)
+
+
+def outage_spans(sc: Scenario, supplier: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """A supplier's calendar outages as [first midnight, midnight after the last day)."""
+    return [
+        (pd.Timestamp(o.start), pd.Timestamp(o.end) + pd.Timedelta(days=1))
+        for o in sc.suppliers[supplier].outages
+    ]
+
+
+def check_purchases(sc: Scenario, rep: pd.DataFrame) -> None:
+    """Purchases: at least the supplier's minimum order quantity; rejected units only on
+    receipt, none from a supplier without defects; dispatched outside the supplier's calendar
+    outages (at once when nothing holds it); the confirmed date no earlier than dispatch, and
+    received on it or later (exactly on it from a supplier never late); through a capacity
+    line one after the other (FIFO), each taking quantity / capacity. Transfers have no
+    confirmed date and reject nothing."""
+    transfers = rep[rep["kind"] == "transfer"]
+    assert transfers["due"].isna().all() and (transfers["rejected"] == 0).all()
+    buys = rep[rep["kind"] == "purchase"].sort_values("order_id")
+    assert buys["due"].notna().all()
+    assert (buys.loc[buys["received"].isna(), "rejected"] == 0).all()
+    for name, spec in sc.suppliers.items():
+        mine = buys[buys["source"] == name]
+        small = mine["quantity"] < spec.min_order_quantity
+        assert not small.any(), f"{name}: below the MOQ" + rows(mine, small)
+        if spec.defect_share == 0:
+            assert (mine["rejected"] == 0).all(), name
+        got = mine[mine["received"].notna()]
+        assert (got["due"] >= got["shipped"] - MS).all(), name + rows(
+            got, got["due"] < got["shipped"]
+        )
+        early = got["received"] < got["due"] - MS
+        assert not early.any(), f"{name}: received before the confirmed date" + rows(got, early)
+        if spec.reliability is None or spec.reliability.late_share == 0:
+            late = got["received"] > got["due"] + MS
+            assert not late.any(), f"{name}: late, never late" + rows(got, late)
+        spans = outage_spans(sc, name)
+        for begin, end in spans:
+            inside = (got["shipped"] >= begin) & (got["shipped"] < end)
+            assert not inside.any(), f"{name}: shipped in [{begin}, {end})" + rows(got, inside)
+        if spec.capacity_per_day is None:
+            if spec.random_outages is None:  # held only by a calendar outage, to its end
+                held = got["shipped"] != got["placed"]
+                ends = [e for _, e in spans]
+                assert got.loc[held, "shipped"].isin(ends).all(), name + rows(got, held)
+            continue
+        # FIFO through the line: work on an order starts when it is placed and the previous
+        # one is done (dispatched), and takes quantity / capacity, outages aside.
+        work = pd.to_timedelta(got["quantity"] / spec.capacity_per_day, unit="D")
+        previous = got["shipped"].shift()
+        ready = got["placed"].where(previous.isna() | (previous < got["placed"]), previous)
+        fast = got["shipped"] < ready + work - 2 * MS
+        assert not fast.any(), f"{name}: faster than its capacity" + rows(got, fast)
+
+
+def maybe_down(sc: Scenario, supplier: str, at: pd.Timestamp) -> bool:
+    """Whether a supplier may be in an outage at a time (random outages are not recorded)."""
+    if sc.suppliers[supplier].random_outages is not None:
+        return True
+    return any(b - MS <= at < e + MS for b, e in outage_spans(sc, supplier))
+
+
+def check_sourcing(sc: Scenario, rep: pd.DataFrame) -> None:
+    """Who gets a warehouse's purchases: its one supplier (single); a listed supplier only
+    while every one listed before it is down or holds an order past its confirmed date
+    (primary_backup); none dearer than a supplier that is up (cheapest); units within a unit
+    per supplier of the shares (split, when no minimum order quantity distorts them)."""
+    buys = rep[rep["kind"] == "purchase"]
     for w, spec in sc.warehouses.items():
-        assert (rep.loc[rep["destination"] == w, "source"] == spec.replenished_from).all(), w
+        listed = sc.sources(w)
+        if listed[0] in sc.warehouses:
+            continue
+        mine = buys[buys["destination"] == w]
+        kind = spec.sourcing.kind
+        if kind == "single":
+            assert (mine["source"] == listed[0]).all(), w
+        elif kind == "split" and all(sc.suppliers[x].min_order_quantity == 1 for x in listed):
+            shares = spec.sourcing.shares  # type: ignore[attr-defined]
+            units = mine.groupby("source")["quantity"].sum().reindex(listed, fill_value=0)
+            want = units.sum() * pd.Series(shares)[listed] / sum(shares.values())
+            assert ((units - want).abs() < len(listed)).all(), (w, units.to_dict(), want.to_dict())
+        elif kind == "primary_backup":
+            for row in mine[mine["source"] != listed[0]].to_dict("records"):
+                t = row["placed"]
+                for before in listed[: listed.index(row["source"])]:
+                    theirs = buys[(buys["source"] == before) & (buys["order_id"] < row["order_id"])]
+                    overdue = (theirs["due"] <= t + MS) & ~(theirs["received"] < t - MS)
+                    assert maybe_down(sc, before, t) or overdue.any(), (w, row, before)
+        elif kind == "cheapest":
+            for row in mine.to_dict("records"):
+                price = sc.unit_price(row["source"], row["sku"])
+                for other in listed:
+                    if sc.unit_price(other, row["sku"]) < price:
+                        assert maybe_down(sc, other, row["placed"]), (w, row, other)
+
+
+def check_scorecard(sc: Scenario, rep: pd.DataFrame, card: pd.DataFrame) -> None:
+    """One scorecard row per supplier, in order, counting its purchases placed in the window;
+    rates within [0, 1]; suppliers nobody lists get no orders."""
+    assert list(card["supplier"]) == list(sc.suppliers)
+    begin = start_of(sc) + pd.Timedelta(hours=sc.calendar.warm_up)
+    buys = rep[(rep["kind"] == "purchase") & (rep["placed"] >= begin)]
+    listed = {x for w in sc.warehouses for x in sc.sources(w)}
+    for row in card.to_dict("records"):
+        mine = buys[buys["source"] == row["supplier"]]
+        got = mine[mine["received"].notna()]
+        assert row["orders"] == len(mine), row
+        assert row["units_ordered"] == mine["quantity"].sum(), row
+        assert row["units_received"] == got["quantity"].sum(), row
+        assert row["units_rejected"] == got["rejected"].sum(), row
+        for rate in ("on_time_rate", "fill_rate", "defect_rate"):
+            assert math.isnan(row[rate]) or 0 <= row[rate] <= 1, row
+        if row["supplier"] not in listed:
+            assert row["orders"] == 0, row
 
 
 # --- 4. determinism -------------------------------------------------------------------------

@@ -52,7 +52,7 @@ class FluidLine:
                 raise ValueError("the line closes for good before the work is done")
             if rate > 0:
                 need = left / rate
-                if start + need <= end:
+                if start + need < end:  # work ending as the line closes waits for it
                     start += need
                     break
                 left -= (end - start) * rate
