@@ -27,7 +27,14 @@ from simchain.timebase import days
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-FRACTIONS = ("fill_rate", "order_fill_rate", "otif", "picker_utilization")
+FRACTIONS = (
+    "fill_rate",
+    "order_fill_rate",
+    "otif",
+    "picker_utilization",
+    "courier_utilization",
+    "delivered_within",
+)
 
 
 def _fmt(metric: str, value: float) -> str:

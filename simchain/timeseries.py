@@ -19,12 +19,24 @@ def _count_by_day(
     return w.groupby(day).sum().reindex(days, fill_value=0).to_numpy(dtype=float)
 
 
+def _level_at(enter: pd.Series, leave: pd.Series, at: np.ndarray) -> np.ndarray:
+    """How many items have entered before t and not left before t, at each time t (an item
+    leaving exactly at midnight counts on the new day, as the daily flows do)."""
+    came = np.sort(enter.dropna().to_numpy())
+    went = np.sort(leave[enter.notna()].dropna().to_numpy())
+    return (np.searchsorted(came, at, side="left") - np.searchsorted(went, at, side="left")).astype(
+        float
+    )
+
+
 def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     """One row per calendar day of the run.
 
     Flows by the day they happen: orders created, units demanded, pre-sale orders, orders
     shipped, delivered, cancelled, lost, units returned back. Levels at the end of the day:
-    `backlog_orders` (created, not yet shipped, cancelled or lost). Service by order day:
+    `backlog_orders` (created, not yet shipped, cancelled or lost), split into
+    `backlog_awaiting_stock` and `backlog_awaiting_pick` (waiting for or in picking), and
+    `in_transit` (shipped, not yet delivered). Service by order day:
     `fill_rate` (units from stock / units of the orders created that day), `mean_cycle_time_h`
     of the orders created that day that were delivered.
     """
@@ -48,6 +60,20 @@ def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
         out["units_returned"] = 0.0
     closed = out["orders_shipped"] + out["orders_cancelled"] + out["orders_lost"]
     out["backlog_orders"] = (out["orders"] - closed).cumsum()
+    # Where the backlog is at the end of each day: waiting for stock, for a picker (or being
+    # picked), and parcels on their way.
+    ends = (days + pd.Timedelta(days=1)).to_numpy()
+    live = orders[orders["status"] != "lost"]
+    stages = {
+        "backlog_awaiting_stock": (
+            live["created"],
+            live["allocated"].fillna(live["cancelled"]),
+        ),
+        "backlog_awaiting_pick": (live["allocated"], live["picked"].fillna(live["cancelled"])),
+        "in_transit": (live["shipped"], live["delivered"]),
+    }
+    for name, (enter, leave) in stages.items():
+        out[name] = _level_at(enter, leave, ends)
     served = _count_by_day(orders["created"], days, orders["units_from_stock"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fill_rate"] = served / out["units_demanded"].to_numpy()

@@ -939,6 +939,19 @@ def test_daily_table_counts_and_backlog() -> None:
         assert backlog[d] == (born & ~closed).sum(), d
     still_open = orders["status"].isin(["awaiting_stock", "awaiting_pick"]).sum()
     assert backlog[-1] == still_open
+    # the backlog by stage, counted order by order from the stage times
+    stock, pick = daily["backlog_awaiting_stock"], daily["backlog_awaiting_pick"]
+    assert np.array_equal(stock + pick, backlog)
+    assert stock.max() > 0 and pick.max() > 0
+    for d in range(n_days):
+        end = start_of(sc) + pd.Timedelta(days=d + 1)
+        gone = orders["cancelled"] < end
+        waiting = (orders["created"] < end) & ~lost & ~(orders["allocated"] < end) & ~gone
+        picking = (orders["allocated"] < end) & ~lost & ~(orders["picked"] < end) & ~gone
+        moving = (orders["shipped"] < end) & ~(orders["delivered"] < end)
+        assert stock[d] == waiting.sum() and pick[d] == picking.sum(), d
+        assert daily["in_transit"][d] == moving.sum(), d
+    assert daily["in_transit"].iloc[-1] == (orders["status"] == "in_transit").sum()
 
 
 # --- 10. reproducibility -------------------------------------------------------------------------
