@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
-from simchain.scenario.schema import Disruption
+from simchain.scenario.schema import Departures, Disruption
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
 
 
@@ -72,3 +73,46 @@ class Couriers:
         if d == first:
             return arrival
         return (d + slot / self.capacity[d]) * HOURS_PER_DAY
+
+
+class Schedule:
+    """A lane's scheduled departures with room per departure (whole units), booked in
+    hand-over order: a shipment takes the first departures at or after it is ready that have
+    room; a large one is split over several."""
+
+    def __init__(self, spec: Departures, start: dt.date):
+        self.spec = spec
+        self.start = start
+        self.times: list[float] = []  # departure clock times, built a day at a time
+        self.room: list[float] = []
+        self.days = 0
+        self.first_with_room = 0
+
+    def _build_until(self, t: float) -> None:
+        while not self.times or self.times[-1] < t:
+            times, capacity = self.spec.on(self.start + dt.timedelta(days=self.days))
+            for hour in times:
+                self.times.append(self.days * HOURS_PER_DAY + hour)
+                self.room.append(capacity)
+            self.days += 1
+
+    def book(self, ready: float, amount: int) -> list[tuple[float, int]]:
+        """Book `amount` for a shipment ready at `ready`: (departure time, units) per truck it
+        takes, in order."""
+        self._build_until(ready)
+        i = max(bisect_left(self.times, ready), self.first_with_room)
+        left = amount
+        parts: list[tuple[float, int]] = []
+        while left > 0:
+            while i >= len(self.times):
+                self._build_until(self.times[-1] + HOURS_PER_DAY)
+            take = int(min(self.room[i], left))
+            if take > 0:
+                self.room[i] -= take
+                left -= take
+                parts.append((self.times[i], take))
+            if left > 0:
+                i += 1
+        while self.first_with_room < len(self.times) and self.room[self.first_with_room] < 1:
+            self.first_with_room += 1
+        return parts

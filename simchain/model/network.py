@@ -21,7 +21,7 @@ from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.agenda import Agenda
-from simchain.model.carriers import Couriers, LaneGate
+from simchain.model.carriers import Couriers, LaneGate, Schedule
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.suppliers import Supplier
@@ -134,6 +134,7 @@ class SupplyChain:
         self.lane_transit: dict[tuple[int, str], Sampler] = {}
         self.lane_cost: dict[tuple[int, str], float] = {}
         self.lane_gates: dict[tuple[int, str], LaneGate] = {}
+        self.lane_schedules: dict[tuple[int, str], Schedule] = {}
         for origin, dests in scenario.lanes.items():
             w = self._by_name[origin].index
             for dest, lane in dests.items():
@@ -144,6 +145,10 @@ class SupplyChain:
                 hits = scenario.lane_disruptions(origin, dest)
                 if hits:
                     self.lane_gates[(w, dest)] = LaneGate(hits, scenario.calendar.start)
+                if lane.departures is not None:
+                    self.lane_schedules[(w, dest)] = Schedule(
+                        lane.departures, scenario.calendar.start
+                    )
         # Regions: candidate warehouses nearest first (mean lane transit), and lane lookups.
         self.nearest_first: list[list[int]] = []
         self.region_lanes: list[dict[int, tuple[Sampler, float]]] = []
@@ -327,11 +332,7 @@ class SupplyChain:
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
-        delay = transit()
-        gate = self.lane_gates.get((wh.index, self.region_names[o["region"][oid]]))
-        if gate is not None:
-            leave = gate.departure(self.env.now)
-            delay = leave - self.env.now + delay * gate.transit_factor(leave)
+        ((delay, _),) = self._trip((wh.index, self.region_names[o["region"][oid]]), 1, transit)
         couriers = self.couriers[o["region"][oid]]
         if couriers is not None:
             delay = couriers.delivery_time(self.env.now + delay) - self.env.now
@@ -439,12 +440,30 @@ class SupplyChain:
         up = src - len(self.suppliers)
         key = (up, self.warehouse_names[dest])
         cost = self.lane_cost[key] * quantity
-        transit = self.lane_transit[key]()
-        gate = self.lane_gates.get(key)
-        if gate is not None:
-            leave = gate.departure(self.env.now)
-            transit = leave - self.env.now + transit * gate.transit_factor(leave)
-        self.agenda.schedule(transit, (rid, self.env.now, quantity, cost), self._received)
+        for delay, units in self._trip(key, quantity, self.lane_transit[key]):
+            part_cost = cost * units / quantity
+            self.agenda.schedule(delay, (rid, self.env.now, units, part_cost), self._received)
+
+    def _trip(
+        self, lane: tuple[int, str], amount: int, transit: Sampler
+    ) -> list[tuple[float, int]]:
+        """(hours from hand-over to arrival, units) for each part of a shipment on a lane:
+        waiting for a closed lane to reopen and for a departure with room (a large shipment
+        may take several), then the transit (slowed by a disruption)."""
+        now = self.env.now
+        gate = self.lane_gates.get(lane)
+        schedule = self.lane_schedules.get(lane)
+        if gate is None and schedule is None:
+            return [(transit(), amount)]
+        ready = gate.departure(now) if gate is not None else now
+        parts = schedule.book(ready, amount) if schedule is not None else [(ready, amount)]
+        out = []
+        for leave, units in parts:
+            if gate is not None:  # a departure inside a closure waits for the reopening
+                leave = gate.departure(leave)
+            factor = gate.transit_factor(leave) if gate is not None else 1.0
+            out.append((leave - now + transit() * factor, units))
+        return out
 
     def _received(self, event: Timeout) -> None:
         rid, shipped, quantity, cost = cast(tuple[int, float, int, float], event.value)

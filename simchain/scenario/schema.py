@@ -367,9 +367,44 @@ class Returns(Block):
     restock_share: float = Field(1.0, ge=0, le=1, description="the rest is scrapped")
 
 
+TimeOfDay = Annotated[Duration, Field(ge=0, lt=24)]
+
+
+class ScheduleChange(Block):
+    """Dates with another departure schedule, e.g. more trucks in the peak."""
+
+    start: Date
+    end: Date = Field(description="last day (inclusive)")
+    times: list[TimeOfDay] | None = Field(None, min_length=1, description="default: the usual")
+    capacity: PositiveFloat | None = Field(None, description="default: the usual")
+
+
+class Departures(Block):
+    """Scheduled departures (trucks, carrier pick-ups): a shipment leaves on the first one at
+    or after it is ready that has room; what does not fit waits for the next."""
+
+    times: list[TimeOfDay] = Field(min_length=1, description="times of day, e.g. [10h, 22h]")
+    capacity: PositiveFloat | None = Field(
+        None, description="per departure, in the lane's units (parcels or units); none: no limit"
+    )
+    periods: list[ScheduleChange] = Field(default_factory=list)
+
+    def on(self, day: dt.date) -> tuple[list[float], float]:
+        """(sorted times of day, capacity per departure) on a calendar day."""
+        times, cap = self.times, self.capacity
+        for p in self.periods:
+            if p.start <= day <= p.end:
+                times = p.times if p.times is not None else times
+                cap = p.capacity if p.capacity is not None else cap
+        return sorted(times), (cap if cap is not None else math.inf)
+
+
 class Lane(Block):
-    transit_time: DurationDist
+    transit_time: DurationDist = Field(description="from departure to arrival")
     cost_per_unit: NonNegFloat = 0.0
+    departures: Departures | None = Field(
+        None, description="none: a shipment leaves as soon as it is ready"
+    )
 
 
 class Costs(Block):
