@@ -69,6 +69,28 @@ REPLENISHMENT_COLUMNS = {
 }
 
 
+class RegionRoutes:
+    """What routing policies may know of one region's candidate warehouses (policies.routing
+    .Routes), read from the chain as it is now."""
+
+    def __init__(self, chain: SupplyChain, region: str, candidates: list[int]):
+        lanes = chain.scenario.lanes
+        self.chain = chain
+        self.costs = {w: chain.lane_cost[(w, region)] for w in candidates}
+        self.transits = {
+            w: lanes[chain.warehouse_names[w]][region].transit_time.mean_value() for w in candidates
+        }
+
+    def cost(self, w: int) -> float:
+        return self.costs[w]
+
+    def transit(self, w: int) -> float:
+        return self.transits[w]
+
+    def pick_wait(self, w: int) -> float:
+        return self.chain.warehouses[w].pick_wait()
+
+
 class SupplyChain:
     """All actors of one run, wired together; `run()` simulates the whole horizon."""
 
@@ -108,6 +130,9 @@ class SupplyChain:
                 )
             )
         self._by_name = {w.name: w for w in self.warehouses}
+        for house in self.warehouses:
+            crew = scenario.warehouses[house.name].pickers
+            house.mean_pick_time = crew.pick_time.mean_value() if crew else 0.0
         # Replenishment sources per warehouse: its suppliers, or its upstream warehouse.
         self.upstream: list[Warehouse | None] = []
         self.sources: list[list[Supplier]] = []
@@ -153,6 +178,7 @@ class SupplyChain:
         self.nearest_first: list[list[int]] = []
         self.region_lanes: list[dict[int, tuple[Sampler, float]]] = []
         self.lost_sales: list[bool] = []
+        self.routes: list[RegionRoutes] = []
         self.couriers: list[Couriers | None] = []
         for r, (name, region) in enumerate(scenario.regions.items()):
             cands = sorted(
@@ -167,6 +193,7 @@ class SupplyChain:
                 {w: (self.lane_transit[(w, name)], self.lane_cost[(w, name)]) for w in cands}
             )
             self.lost_sales.append(region.unmet_demand == "lost_sales")
+            self.routes.append(RegionRoutes(self, name, cands))
             self.couriers.append(
                 Couriers(
                     functools.partial(scenario.courier_capacity, name), scenario.calendar.start
@@ -304,7 +331,9 @@ class SupplyChain:
     def arrive(self, oid: int, r: int, skus: list[int], units: list[int]) -> None:
         """A customer order arrives: route it, then allocate stock at the chosen warehouse."""
         whs = self.warehouses
-        w = self.routing.choose(self.nearest_first[r], lambda i: whs[i].can_serve(skus, units))
+        w = self.routing.choose(
+            self.nearest_first[r], lambda i: whs[i].can_serve(skus, units), self.routes[r]
+        )
         self.book.o["warehouse"][oid] = w
         patience = self.patience[r]
         if patience is not None:

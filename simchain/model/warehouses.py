@@ -68,6 +68,7 @@ class Warehouse:
         self.capacity = staffing[1][0] if staffing else 0
         self.busy = 0
         self.pick_time = pick_time
+        self.mean_pick_time = 0.0  # hours, set by the chain: for routing's wait estimates
         self.pick_queue: deque[int] = deque()
         # Open backorder claims of customer lines, so a cancelled order can withdraw them.
         self.line_claims: dict[int, list[int]] = {}
@@ -282,6 +283,14 @@ class Warehouse:
             self._start_pick(oid)
         else:
             self.pick_queue.append(oid)
+
+    def pick_wait(self) -> float:
+        """Expected hours before a new order's picking starts (0 without a picking stage)."""
+        if self.staffing is None or self.busy < self.capacity:
+            return 0.0
+        if self.capacity == 0:
+            return math.inf
+        return (len(self.pick_queue) + 1) / self.capacity * self.mean_pick_time
 
     def _start_pick(self, oid: int) -> None:
         assert self.pick_time is not None

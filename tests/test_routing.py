@@ -1,0 +1,93 @@
+"""Routing policies that weigh lanes and load: cheapest, fastest, least_loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from simchain import simulate
+from simchain.policies.routing import Cheapest, Fastest, LeastLoaded
+from simchain.scenario import validate
+
+Data = dict[str, Any]
+
+
+class FakeRoutes:
+    def __init__(self, cost: dict[int, float], transit: dict[int, float], wait: dict[int, float]):
+        self.c, self.t, self.w = cost, transit, wait
+
+    def cost(self, w: int) -> float:
+        return self.c[w]
+
+    def transit(self, w: int) -> float:
+        return self.t[w]
+
+    def pick_wait(self, w: int) -> float:
+        return self.w[w]
+
+
+def test_choices_by_the_numbers() -> None:
+    routes = FakeRoutes({0: 3.0, 1: 1.0, 2: 2.0}, {0: 10, 1: 30, 2: 20}, {0: 25, 1: 0, 2: 1})
+    everyone = [0, 1, 2]
+
+    def stocked(w: int) -> bool:
+        return w != 1
+
+    assert Cheapest().choose(everyone, lambda w: True, routes) == 1
+    assert Cheapest().choose(everyone, stocked, routes) == 2
+    assert Fastest().choose(everyone, lambda w: True, routes) == 2  # 21 h beats 30 h and 35 h
+    assert LeastLoaded().choose(everyone, lambda w: True, routes) == 1
+    assert LeastLoaded().choose(everyone, lambda w: False, routes) == 0  # none: the nearest
+
+
+def two_warehouses(kind: str) -> Data:
+    """A near, dear warehouse with one slow picker and a far, cheap one with many."""
+
+    def wh(pickers: int) -> Data:
+        return {
+            "replenished_from": "vendor",
+            "pickers": {"count": pickers, "pick_time": "30min"},
+            "stocking": {"default": {"kind": "base_stock", "S": 50000}},
+        }
+
+    return {
+        "schema_version": 1,
+        "name": "routing",
+        "calendar": {"start": "2026-11-01", "horizon": "10d", "warm_up": "1d"},
+        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
+        "suppliers": {"vendor": {"lead_time": "1d"}},
+        "warehouses": {"near": wh(1), "far": wh(20)},
+        "regions": {"city": {"served_by": ["near", "far"], "demand": {"orders_per_day": 200}}},
+        "lanes": {
+            "near": {"city": {"transit_time": "6h", "cost_per_unit": 4.0}},
+            "far": {"city": {"transit_time": "20h", "cost_per_unit": 1.5}},
+        },
+        "routing": {"kind": kind},
+    }
+
+
+def shares(kind: str) -> pd.Series:
+    res = simulate(validate(two_warehouses(kind), "<test>"), seed=2)
+    return res.tables["orders"]["warehouse"].value_counts(normalize=True)
+
+
+def test_cheapest_sends_everything_down_the_cheap_lane() -> None:
+    assert shares("cheapest")["far"] == 1.0
+
+
+def test_fastest_and_least_loaded_spill_over_when_the_near_queue_grows() -> None:
+    # The near warehouse picks 2 orders an hour against 8+ arriving: without spill-over its
+    # queue would grow without bound.
+    near = shares("nearest_with_stock")
+    assert near["near"] == 1.0
+    fastest = shares("fastest")
+    # wait + 6 h beats 20 h while fewer than ~28 orders queue: the near one stays busy,
+    # the rest goes far
+    assert 0.15 < fastest["near"] < 0.35
+    least = shares("least_loaded")
+    assert least["near"] < fastest["near"]  # any queue at all sends an order far
+    res = simulate(validate(two_warehouses("fastest"), "<test>"), seed=2)
+    o = res.tables["orders"]
+    wait = (o["pick_start"] - o["allocated"]) / pd.Timedelta(hours=1)
+    assert wait[o["warehouse"] == "near"].max() < 20  # it never takes an order it cannot turn
