@@ -30,6 +30,7 @@ RUN_TABLES = (
     "forecast",
     "daily",
     "suppliers",
+    "resources",
 )
 
 

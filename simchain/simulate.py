@@ -9,6 +9,7 @@ import pandas as pd
 
 from simchain import kpis as kpi_functions
 from simchain.model.network import SupplyChain
+from simchain.resources import resources
 from simchain.scenario.schema import Scenario
 from simchain.scorecard import supplier_scorecard
 from simchain.streams import Streams
@@ -44,6 +45,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> Simulat
     tables["suppliers"] = supplier_scorecard(
         tables["replenishments"], scenario, Window.of(scenario)
     )
+    tables["resources"] = resources(tables, scenario)
     kpis = kpi_functions.compute(tables, scenario)
     wall = time.perf_counter() - t0
     recorded = (

@@ -108,3 +108,34 @@ def test_count_or_shifts_not_both() -> None:
     bad = {**SHIFTS, "periods": [{"start": "2026-11-05", "end": "2026-11-01"}]}
     with pytest.raises(ScenarioError, match="end is before start"):
         validate(staffed(bad), "<test>")
+
+
+def test_resources_table_and_littles_law_for_the_picking_queue() -> None:
+    """Hourly pickers on duty match the shifts; busy picker-hours match the utilization KPI;
+    the time-average queue L equals arrival rate x mean wait (Little's law), over the run."""
+    sc = validate(staffed(SHIFTS), "<test>")
+    res = simulate(sc, seed=5)
+    r = res.tables["resources"]
+    r = r[r["resource"] == "pickers:dc"]
+    assert len(r) == 12 * 24
+    assert sc.warehouses["dc"].pickers is not None
+    times, counts = sc.warehouses["dc"].pickers.headcount(START, 12 * 24)
+    hours = np.arange(12 * 24) + 0.5
+    assert np.allclose(r["capacity"], on_duty(times, counts, hours))
+    window = r["time"] >= pd.Timestamp(START) + pd.Timedelta(days=1)
+    busy = r.loc[window, "used"].sum()
+    assert busy / r.loc[window, "capacity"].sum() == pytest.approx(
+        res.kpis["picker_utilization"], rel=1e-6
+    )
+    # pickers leaving a shift finish the order in hand: some hours use more than capacity
+    assert (r["used"] > r["capacity"] + 1e-9).any()
+    o = res.tables["orders"]
+    h = pd.Timedelta(hours=1)
+    q = o[o["allocated"].notna() & (o["status"] != "lost")]
+    end = pd.Timestamp(START) + 12 * 24 * h
+    left = q["pick_start"].fillna(q["cancelled"]).fillna(end).clip(upper=end)
+    wait = ((left - q["allocated"]) / h).to_numpy()
+    horizon_h = 12 * 24.0
+    little_l = r["queue"].mean()  # time-average number waiting over the run
+    assert little_l == pytest.approx(len(q) / horizon_h * wait.mean(), rel=1e-6)
+    assert little_l > 1  # the overnight queue is real
