@@ -128,13 +128,20 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["shortage_cost"] = float(
         lost_cost.sum() + k["avg_backorder_units"] * sc.costs.backorder_cost_per_unit_day * w.days
     )
+    k["labour_cost"] = sum(
+        picker_hours(sc, name) * wh.pickers.cost_per_hour
+        for name, wh in sc.warehouses.items()
+        if wh.pickers is not None
+    )
     k["total_cost"] = (
         k["holding_cost"]
         + k["ordering_cost"]
         + k["purchase_cost"]
         + k["transport_cost"]
         + k["shortage_cost"]
+        + k["labour_cost"]
     )
+    k["cost_per_order"] = _ratio(k["labour_cost"] + k["transport_cost"], k["delivered_orders"])
     k.update(picker_utilization(orders, sc, w))
     k.update(courier_utilization(orders, sc, w))
     if "daily" in tables:
@@ -171,15 +178,19 @@ def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[st
         picked = mine["picked"].to_numpy()
         end = np.clip(np.where(np.isnat(picked), hi, picked), lo, hi)
         busy = float(_hours(end - start).sum())
-        times, counts = sc.picker_headcount(name)
-        avail = FluidLine(times, [float(c) for c in counts]).capacity(
-            sc.calendar.warm_up, sc.calendar.horizon
-        )
-        out[f"picker_utilization.{name}"] = busy / avail
+        avail = picker_hours(sc, name)
+        out[f"picker_utilization.{name}"] = _ratio(busy, avail)
         busy_total += busy
         avail_total += avail
     out["picker_utilization"] = _ratio(busy_total, avail_total)
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != "picker_utilization", kv[0])))
+
+
+def picker_hours(sc: Scenario, warehouse: str) -> float:
+    """Picker-hours on duty at a warehouse over the window."""
+    times, counts = sc.picker_headcount(warehouse)
+    duty = FluidLine(times, [float(c) for c in counts])
+    return duty.capacity(sc.calendar.warm_up, sc.calendar.horizon)
 
 
 def courier_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:

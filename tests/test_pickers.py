@@ -139,3 +139,24 @@ def test_resources_table_and_littles_law_for_the_picking_queue() -> None:
     little_l = r["queue"].mean()  # time-average number waiting over the run
     assert little_l == pytest.approx(len(q) / horizon_h * wait.mean(), rel=1e-6)
     assert little_l > 1  # the overnight queue is real
+
+
+def test_labour_cost_is_hours_on_duty_times_the_rate() -> None:
+    """Labour is paid for hours on duty in the window, busy or not, and enters total cost and
+    the cost per delivered order."""
+    data = staffed({**SHIFTS, "cost_per_hour": 30.0})
+    sc = validate(data, "<test>")
+    k = simulate(sc, seed=2).kpis
+    assert sc.warehouses["dc"].pickers is not None
+    times, counts = sc.warehouses["dc"].pickers.headcount(START, 12 * 24)
+    grid = np.arange(24.0, 12 * 24.0, 1 / 60)
+    duty_hours = on_duty(times, counts, grid).sum() / 60
+    assert k["labour_cost"] == pytest.approx(30.0 * duty_hours, rel=2e-3)
+    parts = ("holding", "ordering", "purchase", "transport", "shortage", "labour")
+    assert k["total_cost"] == pytest.approx(sum(k[f"{p}_cost"] for p in parts))
+    assert k["cost_per_order"] == pytest.approx(
+        (k["labour_cost"] + k["transport_cost"]) / k["delivered_orders"]
+    )
+    unpaid = simulate(validate(staffed(SHIFTS), "<test>"), seed=2).kpis
+    assert unpaid["labour_cost"] == 0.0
+    assert unpaid["fill_rate"] == k["fill_rate"]  # the rate changes the bill, not the run

@@ -163,6 +163,7 @@ class Pickers(Block):
         default_factory=list, description="date ranges that differ; a later entry wins"
     )
     pick_time: DurationDist = Field(description="time for one picker to pick one order")
+    cost_per_hour: NonNegFloat = Field(0.0, description="labour cost of a picker on duty")
 
     @model_validator(mode="after")
     def _count_or_shifts(self) -> Pickers:
