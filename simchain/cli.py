@@ -32,7 +32,10 @@ FRACTIONS = (
     "order_fill_rate",
     "otif",
     "picker_utilization",
+    "packer_utilization",
+    "receiver_utilization",
     "courier_utilization",
+    "truck_utilization",
     "delivered_within",
 )
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from simchain.model.lines import FluidLine
-from simchain.scenario.schema import Scenario
+from simchain.resources import station_work
+from simchain.scenario.schema import ROLES, Role, Scenario
 from simchain.scorecard import purchases_in_window, score
 from simchain.timebase import DAYS_PER_YEAR
 from simchain.window import HOUR, Window
@@ -129,9 +130,10 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         lost_cost.sum() + k["avg_backorder_units"] * sc.costs.backorder_cost_per_unit_day * w.days
     )
     k["labour_cost"] = sum(
-        picker_hours(sc, name) * wh.pickers.cost_per_hour
+        crew_hours(sc, name, role) * crew.cost_per_hour
         for name, wh in sc.warehouses.items()
-        if wh.pickers is not None
+        for role in ROLES
+        if (crew := getattr(wh, role)) is not None
     )
     k["total_cost"] = (
         k["holding_cost"]
@@ -142,7 +144,8 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         + k["labour_cost"]
     )
     k["cost_per_order"] = _ratio(k["labour_cost"] + k["transport_cost"], k["delivered_orders"])
-    k.update(picker_utilization(orders, sc, w))
+    k.update(crew_utilization(orders, sc, w, "pickers"))
+    k.update(crew_utilization(orders, sc, w, "packers"))
     k.update(courier_utilization(orders, sc, w))
     if "daily" in tables:
         daily = tables["daily"]
@@ -164,31 +167,33 @@ def backlog(daily: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def picker_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:
-    """Busy picker-hours / available picker-hours in the window, overall and per warehouse."""
+def crew_utilization(orders: pd.DataFrame, sc: Scenario, w: Window, role: Role) -> dict[str, float]:
+    """Busy person-hours / person-hours on duty in the window, overall and per warehouse, for
+    the pickers or the packers (`<role>_utilization[.<warehouse>]`)."""
     out: dict[str, float] = {}
     busy_total = 0.0
     avail_total = 0.0
+    lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
+    label = role[:-1] + "_utilization"  # pickers -> picker_utilization
     for name, wh in sc.warehouses.items():
-        if wh.pickers is None:
+        if getattr(wh, role) is None:
             continue
-        mine = orders[(orders["warehouse"] == name) & orders["pick_start"].notna()]
-        lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
-        start = np.clip(mine["pick_start"].to_numpy(), lo, hi)
-        picked = mine["picked"].to_numpy()
-        end = np.clip(np.where(np.isnat(picked), hi, picked), lo, hi)
-        busy = float(_hours(end - start).sum())
-        avail = picker_hours(sc, name)
-        out[f"picker_utilization.{name}"] = _ratio(busy, avail)
+        began, ended, share = station_work(orders[orders["warehouse"] == name], role)
+        start = np.clip(began, lo, hi)
+        end = np.clip(np.where(np.isnat(ended), hi, ended), lo, hi)
+        busy = float((_hours(end - start) * share).sum())
+        avail = crew_hours(sc, name, role)
+        out[f"{label}.{name}"] = _ratio(busy, avail)
         busy_total += busy
         avail_total += avail
-    out["picker_utilization"] = _ratio(busy_total, avail_total)
-    return dict(sorted(out.items(), key=lambda kv: (kv[0] != "picker_utilization", kv[0])))
+    if out or role == "pickers":  # picker_utilization is always reported (NaN: no pickers)
+        out[label] = _ratio(busy_total, avail_total)
+    return dict(sorted(out.items(), key=lambda kv: (kv[0] != label, kv[0])))
 
 
-def picker_hours(sc: Scenario, warehouse: str) -> float:
-    """Picker-hours on duty at a warehouse over the window."""
-    times, counts = sc.picker_headcount(warehouse)
+def crew_hours(sc: Scenario, warehouse: str, role: Role) -> float:
+    """Person-hours on duty of a warehouse crew over the window."""
+    times, counts = sc.crew_headcount(warehouse, role)
     duty = FluidLine(times, [float(c) for c in counts])
     return duty.capacity(sc.calendar.warm_up, sc.calendar.horizon)
 

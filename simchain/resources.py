@@ -1,7 +1,8 @@
 """Resource use over time (`resources.parquet`): where capacity binds, hour by hour.
 
-Pickers per warehouse and hour: pickers on duty, busy pickers and orders waiting for a picker
-(time averages over the hour). Couriers per region and day: capacity and parcels delivered.
+Pickers and packers per warehouse and hour: people on duty, busy people and orders waiting
+for one (time averages over the hour; a batch tour's picker counts once, shared among its
+orders). Couriers per region and day: capacity and parcels delivered.
 Computed from the tables and the scenario, after the run; nothing is recorded for it.
 """
 
@@ -12,22 +13,46 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from simchain.scenario.schema import Scenario
+from simchain.scenario.schema import Role, Scenario
 
 HOUR = np.timedelta64(3_600_000, "ms")
 COLUMNS = ("time", "resource", "kind", "capacity", "used", "utilization", "queue")
 
 
-def _area(enter: np.ndarray, leave: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Integral, from -inf to each grid time, of how many intervals [enter, leave) are open
-    (hours x items); leave NaN = still open."""
-    enter = np.sort(enter[~np.isnan(enter)])
-    leave = np.sort(leave[~np.isnan(leave)])
+STAGES: dict[Role, tuple[str, str, str]] = {
+    # station -> (order column when the work starts, when it ends, stage waited from)
+    "pickers": ("pick_start", "picked", "allocated"),
+    "packers": ("pack_start", "packed", "picked"),
+}
+
+
+def station_work(orders: pd.DataFrame, role: Role) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, share of a person) of the work on each order a station started; end NaT:
+    still running. Orders of one batch tour share its picker."""
+    begin, end, _ = STAGES[role]
+    went = orders[orders[begin].notna()]
+    if role == "pickers":
+        share = 1.0 / went["tour_orders"].to_numpy(dtype=float).clip(min=1)
+    else:
+        share = np.ones(len(went))
+    return went[begin].to_numpy(), went[end].to_numpy(), share
+
+
+def _area(
+    enter: np.ndarray, leave: np.ndarray, grid: np.ndarray, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Integral, from -inf to each grid time, of the (weighted) number of intervals
+    [enter, leave) open (hours x items); leave NaN = still open."""
+    w = np.ones(len(enter)) if weight is None else np.asarray(weight, dtype=float)
     out = np.zeros(len(grid))
     for times, sign in ((enter, 1.0), (leave, -1.0)):
-        k = np.searchsorted(times, grid, side="left")
-        prefix = np.concatenate([[0.0], np.cumsum(times)])
-        out += sign * (k * grid - prefix[k])
+        keep = ~np.isnan(times)
+        order = np.argsort(times[keep], kind="stable")
+        t, wt = times[keep][order], w[keep][order]
+        k = np.searchsorted(t, grid, side="left")
+        mass = np.concatenate([[0.0], np.cumsum(wt)])
+        moment = np.concatenate([[0.0], np.cumsum(wt * t)])
+        out += sign * (mass[k] * grid - moment[k])
     return out
 
 
@@ -44,6 +69,11 @@ def _hours(ts: pd.Series, start: pd.Timestamp) -> np.ndarray:
     return ((ts - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
 
 
+def _clock(ts: np.ndarray, start: pd.Timestamp) -> np.ndarray:
+    """Datetime64 values (NaT allowed) as hours from the start (NaN)."""
+    return _hours(pd.Series(ts, dtype="datetime64[ms]"), start)
+
+
 def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     """One row per resource and period: pickers by hour, couriers by day."""
     start = pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
@@ -55,30 +85,28 @@ def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
         grid = np.append(grid, horizon)
     width = np.diff(grid)
     for name, wh in sc.warehouses.items():
-        if wh.pickers is None:
-            continue
         mine = orders[orders["warehouse"] == name]
-        went = mine[mine["pick_start"].notna()]
-        busy = went[~(went["picked"] <= went["pick_start"])]  # running at the end: still busy
-        used = np.diff(
-            _area(_hours(busy["pick_start"], start), _hours(busy["picked"], start), grid)
-        )
-        waited = mine[mine["allocated"].notna() & (mine["status"] != "lost")]
-        wait_end = waited["pick_start"].fillna(waited["cancelled"])
-        queue = np.diff(_area(_hours(waited["allocated"], start), _hours(wait_end, start), grid))
-        capacity = np.diff(_step_area(*sc.picker_headcount(name), grid))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "time": start + pd.to_timedelta(grid[:-1], unit="h"),
-                    "resource": f"pickers:{name}",
-                    "kind": "pickers",
-                    "capacity": capacity / width,
-                    "used": used / width,
-                    "queue": queue / width,
-                }
+        for role, (begin, _, ready) in STAGES.items():
+            if getattr(wh, role) is None:
+                continue
+            began, ended, share = station_work(mine, role)
+            used = np.diff(_area(_clock(began, start), _clock(ended, start), grid, share))
+            waited = mine[mine[ready].notna() & (mine["status"] != "lost")]
+            wait_end = waited[begin].fillna(waited["cancelled"])
+            queue = np.diff(_area(_hours(waited[ready], start), _hours(wait_end, start), grid))
+            capacity = np.diff(_step_area(*sc.crew_headcount(name, role), grid))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "time": start + pd.to_timedelta(grid[:-1], unit="h"),
+                        "resource": f"{role}:{name}",
+                        "kind": role,
+                        "capacity": capacity / width,
+                        "used": used / width,
+                        "queue": queue / width,
+                    }
+                )
             )
-        )
     days = pd.date_range(start, periods=int(np.ceil(horizon / 24)), freq="D")
     done = orders[orders["delivered"].notna()]
     for name, region in sc.regions.items():

@@ -17,6 +17,8 @@ ORDER_TIME_COLUMNS = (
     "allocated",
     "pick_start",
     "picked",
+    "pack_start",
+    "packed",
     "shipped",
     "delivered",
     "cancelled",
@@ -44,6 +46,8 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         orders[col] = ts(o[col])
     orders["transport_cost"] = o["transport_cost"].copy()
     orders["units_returned"] = o["units_returned"].astype(np.int32)
+    orders["tour_orders"] = o["tour_orders"].astype(np.int16)
+    orders["service"] = _category(o["service"], chain.service.names)
     event_names = list(chain.scenario.events)
     orders["presale_event"] = pd.Categorical.from_codes(
         o["presale_event"].astype(np.int64), categories=pd.Index(event_names)

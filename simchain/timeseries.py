@@ -35,7 +35,8 @@ def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     Flows by the day they happen: orders created, units demanded, pre-sale orders, orders
     shipped, delivered, cancelled, lost, units returned back. Levels at the end of the day:
     `backlog_orders` (created, not yet shipped, cancelled or lost), split into
-    `backlog_awaiting_stock` and `backlog_awaiting_pick` (waiting for or in picking), and
+    `backlog_awaiting_stock`, `backlog_awaiting_pick` (waiting for or in picking),
+    `backlog_awaiting_pack` (picked, waiting for or in packing), and
     `in_transit` (shipped, not yet delivered). Service by order day:
     `fill_rate` (units from stock / units of the orders created that day), `mean_cycle_time_h`
     of the orders created that day that were delivered.
@@ -70,6 +71,7 @@ def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
             live["allocated"].fillna(live["cancelled"]),
         ),
         "backlog_awaiting_pick": (live["allocated"], live["picked"].fillna(live["cancelled"])),
+        "backlog_awaiting_pack": (live["picked"], live["packed"]),
         "in_transit": (live["shipped"], live["delivered"]),
     }
     for name, (enter, leave) in stages.items():

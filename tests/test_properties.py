@@ -50,8 +50,25 @@ from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 from simchain.timebase import parse_duration
 
-STATES = {"delivered", "lost", "cancelled", "awaiting_stock", "awaiting_pick", "in_transit"}
-STAGES = ("created", "allocated", "pick_start", "picked", "shipped", "delivered")
+STATES = {
+    "delivered",
+    "lost",
+    "cancelled",
+    "awaiting_stock",
+    "awaiting_pick",
+    "awaiting_pack",
+    "in_transit",
+}
+STAGES = (
+    "created",
+    "allocated",
+    "pick_start",
+    "picked",
+    "pack_start",
+    "packed",
+    "shipped",
+    "delivered",
+)
 UNIT_HOURS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 MS = pd.Timedelta(milliseconds=1)
 HOUR = pd.Timedelta(hours=1)
@@ -654,13 +671,15 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     # Stage times: what is set for each state (None: either), and in order.
     is_set = orders[[*STAGES, "cancelled"]].notna()
     assert is_set["created"].all()
-    expected_set = {
-        "delivered": (True, True, True, True, True, True, False),
-        "in_transit": (True, True, True, True, True, False, False),
-        "awaiting_pick": (True, True, None, False, False, False, False),
-        "lost": (True, True, False, False, False, False, False),
-        "awaiting_stock": (True, False, False, False, False, False, False),
-        "cancelled": (True, None, False, False, False, False, True),
+    T, F, _ = True, False, None
+    expected_set = {  # created ... delivered, cancelled
+        "delivered": (T, T, T, T, T, T, T, T, F),
+        "in_transit": (T, T, T, T, T, T, T, F, F),
+        "awaiting_pack": (T, T, T, T, _, F, F, F, F),
+        "awaiting_pick": (T, T, _, F, F, F, F, F, F),
+        "lost": (T, T, F, F, F, F, F, F, F),
+        "awaiting_stock": (T, F, F, F, F, F, F, F, F),
+        "cancelled": (T, _, F, F, F, F, F, F, T),
     }
     for state, pattern in expected_set.items():
         mine = is_set[status == state]
@@ -680,8 +699,12 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
         assert not (is_set[b] & ~is_set[a]).any(), (a, b)
     for col in (*STAGES, "cancelled"):
         assert (orders[col].dropna() < end).all(), col
+    hours = {(r, c): h for r, reg in sc.regions.items() for c, _, h in reg.promises()}
     promise = pd.Series(
-        [pd.Timedelta(hours=sc.regions[r].promised_within) for r in orders["region"]],
+        [
+            pd.Timedelta(hours=hours[(r, c)])
+            for r, c in zip(orders["region"], orders["service"], strict=True)
+        ],
         index=orders.index,
         dtype="timedelta64[ns]",
     )
@@ -693,7 +716,8 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     assert (orders.loc[lost, "units_lost"] == orders.loc[lost, "units"]).all()
     assert (orders.loc[lost, "allocated"] == orders.loc[lost, "created"]).all()
     left = orders["units_from_stock"] + orders["units_backordered"]
-    assert (left[status.isin(["delivered", "in_transit", "awaiting_pick"])] > 0).all()
+    started = ["delivered", "in_transit", "awaiting_pick", "awaiting_pack"]
+    assert (left[status.isin(started)] > 0).all()
     assert (orders.loc[status == "awaiting_stock", "units_backordered"] > 0).all()
     from_stock_only = orders["units_backordered"] == 0
     allocated_at_once = orders.loc[from_stock_only & is_set["allocated"], "allocated"]

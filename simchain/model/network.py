@@ -24,6 +24,7 @@ from simchain.model.agenda import Agenda
 from simchain.model.carriers import Couriers, LaneGate, Schedule
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
+from simchain.model.service import ServiceClasses
 from simchain.model.suppliers import Supplier
 from simchain.model.warehouses import Warehouse
 from simchain.policies.routing import RoutingPolicy
@@ -115,24 +116,11 @@ class SupplyChain:
         self.suppliers = {
             name: Supplier(i, name, scenario, streams) for i, name in enumerate(scenario.suppliers)
         }
-        self.warehouses: list[Warehouse] = []
-        for i, (name, spec) in enumerate(scenario.warehouses.items()):
-            policies = [scenario.policy_for(name, s) for s in self.sku_names]
-            pickers = spec.pickers
-            self.warehouses.append(
-                Warehouse(
-                    self,
-                    i,
-                    name,
-                    policies,
-                    scenario.picker_headcount(name) if pickers else None,
-                    streams.sampler(f"pick_time/{name}", pickers.pick_time) if pickers else None,
-                )
-            )
+        self.warehouses = [
+            Warehouse(self, i, name, [scenario.policy_for(name, s) for s in self.sku_names])
+            for i, name in enumerate(scenario.warehouses)
+        ]
         self._by_name = {w.name: w for w in self.warehouses}
-        for house in self.warehouses:
-            crew = scenario.warehouses[house.name].pickers
-            house.mean_pick_time = crew.pick_time.mean_value() if crew else 0.0
         # Replenishment sources per warehouse: its suppliers, or its upstream warehouse.
         self.upstream: list[Warehouse | None] = []
         self.sources: list[list[Supplier]] = []
@@ -211,6 +199,7 @@ class SupplyChain:
             else None
             for name, ev in events
         ]
+        self.service = ServiceClasses(scenario, streams)
         self.planner = Planner(self)
         self.forecast = Forecast(scenario, streams, self.planner.lookahead())
         # Customer patience: per region, orders in creation order with their deadlines.
@@ -259,8 +248,11 @@ class SupplyChain:
                     periods.setdefault(period, []).append(s)
             for period, skus in sorted(periods.items()):
                 self.env.process(w.reviews(period, skus))
-            if w.staffing is not None and len(w.staffing[0]) > 1:
-                self.env.process(w.shifts())
+            for station in (w.pickers, w.packers):
+                if station is not None and len(station.staffing[0]) > 1:
+                    self.env.process(station.shifts())
+                if station is not None and station.waves is not None:
+                    self.env.process(station.releases())
         demands = [
             RegionDemand(
                 sc,
@@ -284,14 +276,14 @@ class SupplyChain:
         """All customers: a day of every region's arrivals drawn in bulk (each region from its
         own streams), merged in time order, added to the order book at once, then replayed."""
         env = self.env
-        promise = np.array([self.scenario.regions[r].promised_within for r in self.region_names])
         day = 0
         while day * HOURS_PER_DAY < self.horizon:
             batch, region = merge([d.day(day) for d in demands])
+            service, promise = self.service.draw(region)
             first = self.book.add_batch(
                 region,
                 batch.times,
-                batch.times + promise[region],
+                batch.times + promise,
                 batch.n_lines,
                 batch.skus,
                 batch.units,
@@ -300,6 +292,7 @@ class SupplyChain:
                 self.return_units_rng.binomial(batch.units, self.return_rate_array[batch.skus])
                 if self.returns_on
                 else None,
+                service,
             )
             sku_list, unit_list = batch.skus.tolist(), batch.units.tolist()
             region_list = region.tolist()

@@ -18,6 +18,7 @@ IN_TRANSIT = 2
 DELIVERED = 3
 LOST = 4
 CANCELLED = 5
+AWAITING_PACK = 6
 STATUS_NAMES = {
     AWAITING_STOCK: "awaiting_stock",
     AWAITING_PICK: "awaiting_pick",
@@ -25,6 +26,7 @@ STATUS_NAMES = {
     DELIVERED: "delivered",
     LOST: "lost",
     CANCELLED: "cancelled",
+    AWAITING_PACK: "awaiting_pack",
 }
 TERMINAL = ("delivered", "lost", "cancelled")
 
@@ -43,6 +45,8 @@ ORDER_COLUMNS = {
     "allocated": "d",
     "pick_start": "d",
     "picked": "d",
+    "pack_start": "d",
+    "packed": "d",
     "shipped": "d",
     "delivered": "d",
     "transport_cost": "d",
@@ -52,10 +56,14 @@ ORDER_COLUMNS = {
     "cancelled": "d",
     "units_returned": "i",
     "units_to_return": "i",
+    "tour_orders": "h",
+    "service": "b",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
-    **{t: NAN for t in ("allocated", "pick_start", "picked", "shipped", "delivered")},
+    **{t: NAN for t in ("allocated", "pick_start", "picked", "pack_start", "packed", "shipped")},
+    "delivered": NAN,
+    "tour_orders": 0,
     "status": AWAITING_STOCK,
     "presale_event": -1,
     "deposit": NAN,
@@ -97,6 +105,7 @@ class OrderBook:
         presale_event: np.ndarray,
         deposit: np.ndarray,
         to_return: np.ndarray | None = None,
+        service: np.ndarray | None = None,
     ) -> int:
         """Add orders (in arrival order) with their lines in a few NumPy calls; return the
         first new id. Rows exist from now on; each order takes part in the simulation when
@@ -121,6 +130,7 @@ class OrderBook:
                 "presale_event": presale_event,
                 "deposit": deposit,
                 "units_to_return": order_returns,
+                "service": np.zeros(n, np.int8) if service is None else service,
             },
             ORDER_DEFAULTS,
         )

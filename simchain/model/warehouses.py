@@ -1,4 +1,4 @@
-"""Warehouses: a stock ledger per SKU, backorder queues, and pickers.
+"""Warehouses: a stock ledger per SKU, backorder queues, and picking and packing stations.
 
 Ledger per SKU: `on_hand` (free stock, not yet allocated to an order), `backorders` (units
 owed to customer lines and to downstream transfer orders), `on_order` (units ordered upstream,
@@ -8,23 +8,25 @@ Event-order convention (the validation tests rely on it): an arriving demand is 
 `on_hand` at its arrival instant, before any receipt at the same instant; the stocking policy
 is asked right after the demand is booked; a receipt fills the oldest backorders first.
 
-Speed: the immediate case (stock on hand, a free picker) creates no event; an order waits in a
-deque, never in a SimPy process.
+Speed: an order in stock with a free picker costs one event (the pick) and one more per
+staffed stage; an order waits in a queue, never in a SimPy process.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
 from simpy.events import Timeout
 
 from simchain.model import orders as st
+from simchain.model.picking import mean_lines, mean_pick_hours, pick_work
+from simchain.model.stations import Station
 from simchain.policies.stocking import Levels, OrderRule, PlannedPolicy, StockingPolicy
-from simchain.scenario.distributions import Sampler
+from simchain.scenario.schema import Packers, Pickers
 
 if TYPE_CHECKING:
     from simchain.model.network import SupplyChain
@@ -40,8 +42,6 @@ class Warehouse:
         index: int,
         name: str,
         policies: list[StockingPolicy],
-        staffing: tuple[list[float], list[int]] | None,
-        pick_time: Sampler | None,
     ):
         self.chain = chain
         self.env = chain.env
@@ -63,13 +63,9 @@ class Warehouse:
         self.on_order = [0] * n
         self.customer_backorders = [0] * n  # the part of `backorders` owed to customers
         self.waiting: list[deque[list[int]]] = [deque() for _ in range(n)]
-        # Pickers on duty as a step function (change times, headcounts); none: no picking.
-        self.staffing = staffing
-        self.capacity = staffing[1][0] if staffing else 0
-        self.busy = 0
-        self.pick_time = pick_time
-        self.mean_pick_time = 0.0  # hours, set by the chain: for routing's wait estimates
-        self.pick_queue: deque[int] = deque()
+        # Picking and packing stations; none: the stage takes no time.
+        self.pickers = self._station("pickers")
+        self.packers = self._station("packers")
         # Open backorder claims of customer lines, so a cancelled order can withdraw them.
         self.line_claims: dict[int, list[int]] = {}
         log = chain.inventory_log.cols
@@ -80,6 +76,48 @@ class Warehouse:
         self._log_bo = log["backorders"].append
         self._log_oo = log["on_order"].append
         self._log_cb = log["customer_backorders"].append
+
+    def _station(self, role: Literal["pickers", "packers"]) -> Station | None:
+        chain = self.chain
+        sc = chain.scenario
+        spec = sc.warehouses[self.name]
+        crew = getattr(spec, role)
+        if crew is None:
+            return None
+        o = chain.book.o
+        key: Callable[[int], float] | None = None
+        if spec.priority == "earliest_promise":
+            key = o["promised"].__getitem__
+        elif spec.priority == "premium_first":
+            key = lambda oid: o["promised"][oid] - o["created"][oid]  # noqa: E731
+        if role == "pickers":
+            assert isinstance(crew, Pickers)
+            station = Station(
+                self.env,
+                sc.crew_headcount(self.name, role),
+                pick_work(sc, self.name, chain.streams, chain.book),
+                self._pick_started,
+                self._picked,
+                self._not_cancelled,
+                key,
+                crew.orders_per_tour,
+                crew.waves,
+            )
+            station.mean_work = mean_pick_hours(crew, mean_lines(sc))
+            return station
+        assert isinstance(crew, Packers)
+        pack_time = chain.streams.sampler(f"pack_time/{self.name}", crew.pack_time)
+        station = Station(
+            self.env,
+            sc.crew_headcount(self.name, role),
+            lambda tour: pack_time(),
+            self._pack_started,
+            self._packed,
+            lambda oid: True,
+            key,
+        )
+        station.mean_work = crew.pack_time.mean_value()
+        return station
 
     # --- ledger ---------------------------------------------------------------------------
 
@@ -267,59 +305,60 @@ class Warehouse:
                 if self.on_order[s] != before:
                     self.log(s)
 
-    # --- picking --------------------------------------------------------------------------
+    # --- picking and packing -----------------------------------------------------------
 
     def ready(self, oid: int) -> None:
-        """An order whose stock is all allocated goes to picking (pre-packed ones skip it)."""
+        """An order whose stock is all allocated goes to picking (pre-packed ones skip
+        picking and packing)."""
         o = self.chain.book.o
         o["status"][oid] = st.AWAITING_PICK
         event = o["presale_event"][oid]
-        if self.staffing is None or (event >= 0 and self.chain.prepacked[event]):
-            o = self.chain.book.o
-            o["pick_start"][oid] = o["picked"][oid] = self.env.now
+        if event >= 0 and self.chain.prepacked[event]:
+            o["pick_start"][oid] = o["picked"][oid] = o["pack_start"][oid] = self.env.now
+            o["packed"][oid] = self.env.now
             self.chain.ship_order(oid, self)
-        elif self.busy < self.capacity:
-            self.busy += 1
-            self._start_pick(oid)
+        elif self.pickers is None:
+            o["pick_start"][oid] = o["picked"][oid] = self.env.now
+            self._to_packing(oid)
         else:
-            self.pick_queue.append(oid)
+            self.pickers.add(oid)
 
     def pick_wait(self) -> float:
         """Expected hours before a new order's picking starts (0 without a picking stage)."""
-        if self.staffing is None or self.busy < self.capacity:
-            return 0.0
-        if self.capacity == 0:
-            return math.inf
-        return (len(self.pick_queue) + 1) / self.capacity * self.mean_pick_time
+        return 0.0 if self.pickers is None else self.pickers.wait()
 
-    def _start_pick(self, oid: int) -> None:
-        assert self.pick_time is not None
-        self.chain.book.o["pick_start"][oid] = self.env.now
-        Timeout(self.env, self.pick_time(), oid).callbacks.append(self._picked)
+    def _pick_started(self, tour: list[int]) -> None:
+        o = self.chain.book.o
+        now, size = self.env.now, len(tour)
+        for oid in tour:
+            o["pick_start"][oid] = now
+            o["tour_orders"][oid] = size
 
-    def _picked(self, event: Timeout) -> None:
-        oid = cast(int, event.value)
-        self.chain.book.o["picked"][oid] = self.env.now
-        self.busy -= 1
-        self._next_picks()
-        self.chain.ship_order(oid, self)
+    def _picked(self, tour: list[int]) -> None:
+        picked = self.chain.book.o["picked"]
+        for oid in tour:
+            picked[oid] = self.env.now
+            self._to_packing(oid)
 
-    def _next_picks(self) -> None:
-        """Pickers off a pick (or just on duty) take the oldest waiting orders still wanted."""
-        queue = self.pick_queue
-        status = self.chain.book.o["status"]
-        while queue and self.busy < self.capacity:
-            oid = queue.popleft()
-            if status[oid] != st.CANCELLED:
-                self.busy += 1
-                self._start_pick(oid)
+    def _to_packing(self, oid: int) -> None:
+        o = self.chain.book.o
+        if self.packers is None:
+            o["pack_start"][oid] = o["packed"][oid] = self.env.now
+            self.chain.ship_order(oid, self)
+        else:
+            o["status"][oid] = st.AWAITING_PACK
+            self.packers.add(oid)
 
-    def shifts(self) -> Generator[simpy.Event, Any, None]:
-        """Headcount changes: arriving pickers start on the queue at once; leaving ones
-        finish the order in hand first."""
-        assert self.staffing is not None
-        times, counts = self.staffing
-        for t, n in zip(times[1:], counts[1:], strict=True):
-            yield Timeout(self.env, t - self.env.now)
-            self.capacity = n
-            self._next_picks()
+    def _pack_started(self, tour: list[int]) -> None:
+        pack_start = self.chain.book.o["pack_start"]
+        for oid in tour:
+            pack_start[oid] = self.env.now
+
+    def _packed(self, tour: list[int]) -> None:
+        packed = self.chain.book.o["packed"]
+        for oid in tour:
+            packed[oid] = self.env.now
+            self.chain.ship_order(oid, self)
+
+    def _not_cancelled(self, oid: int) -> bool:
+        return bool(self.chain.book.o["status"][oid] != st.CANCELLED)

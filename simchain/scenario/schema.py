@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, Union
 
 from pydantic import (
     AfterValidator,
@@ -64,6 +64,7 @@ def _date(raw: Any) -> Any:
 
 
 Date = Annotated[dt.date, BeforeValidator(_date), PlainSerializer(str, return_type=str)]
+TimeOfDay = Annotated[Duration, Field(ge=0, lt=24)]
 
 
 class Block(BaseModel):
@@ -138,7 +139,7 @@ class Supplier(Block):
 
 
 class Shift(Block):
-    """A daily shift: `count` pickers from `start` (time of day) for `length`."""
+    """A daily shift: `count` people from `start` (time of day) for `length`."""
 
     start: Duration = Field(ge=0, lt=24, description="time of day, e.g. 8h")
     length: Duration = Field(gt=0, le=24)
@@ -154,7 +155,10 @@ class StaffingPeriod(Block):
     factor: NonNegFloat = Field(1.0, description="headcount multiplier (temps), rounded")
 
 
-class Pickers(Block):
+class Crew(Block):
+    """People on duty at a warehouse station: a round-the-clock count, or daily shifts with
+    date ranges that differ (the peak's temps and long shifts)."""
+
     count: int | None = Field(
         None, gt=0, le=100_000, description="round-the-clock headcount (or give shifts)"
     )
@@ -162,11 +166,10 @@ class Pickers(Block):
     periods: list[StaffingPeriod] = Field(
         default_factory=list, description="date ranges that differ; a later entry wins"
     )
-    pick_time: DurationDist = Field(description="time for one picker to pick one order")
-    cost_per_hour: NonNegFloat = Field(0.0, description="labour cost of a picker on duty")
+    cost_per_hour: NonNegFloat = Field(0.0, description="labour cost of one person on duty")
 
     @model_validator(mode="after")
-    def _count_or_shifts(self) -> Pickers:
+    def _count_or_shifts(self) -> Self:
         if (self.count is None) == (self.shifts is None):
             raise ValueError("give either count (round the clock) or shifts")
         return self
@@ -177,7 +180,7 @@ class Pickers(Block):
         hours: float,
         day_factor: Callable[[dt.date], float] | None = None,
     ) -> tuple[list[float], list[int]]:
-        """Pickers on duty as a step function over [0, hours): change times (clock hours,
+        """People on duty as a step function over [0, hours): change times (clock hours,
         the first 0) and the headcount from each. Shifts belong to the day they start on;
         `day_factor` scales a day's headcount further (disruptions)."""
         days = math.ceil(hours / 24) + 1
@@ -213,6 +216,77 @@ class Pickers(Block):
         return times, counts
 
 
+Role = Literal["pickers", "packers", "receivers"]
+ROLES: tuple[Role, ...] = ("pickers", "packers", "receivers")
+
+
+class Pickers(Crew):
+    """Pickers and how they pick. A pick takes either `pick_time` per order, or `travel` per
+    tour plus `per_line` handling for each line picked; the method decides what a tour is."""
+
+    pick_time: DurationDist | None = Field(
+        None, description="time for one picker to pick one order (or give travel and per_line)"
+    )
+    travel: DurationDist | None = Field(None, description="walking time of one tour")
+    per_line: DurationDist | None = Field(None, description="handling time of one order line")
+    method: Literal["discrete", "batch", "zone", "wave", "goods_to_person"] = Field(
+        "discrete", description="one order per tour, batches, zones, waves, goods-to-person"
+    )
+    orders_per_tour: int = Field(
+        1, ge=1, le=1000, description="batch and wave: up to this many waiting orders a tour"
+    )
+    zones: int = Field(1, ge=1, le=100, description="zone: the floor split among pickers")
+    waves: list[TimeOfDay] | None = Field(
+        None, min_length=1, description="wave: times of day orders are released to picking"
+    )
+    speedup: PositiveFloat = Field(
+        1.0, description="goods_to_person: how many times faster than walking to the shelf"
+    )
+    slotting: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(
+        default_factory=dict,
+        description="ABC class -> share of travel cut when a tour's lines are all that fast",
+    )
+
+    @model_validator(mode="after")
+    def _pick_model(self) -> Pickers:
+        timed = self.travel is not None and self.per_line is not None
+        if (self.pick_time is None) == (not timed) or (
+            self.pick_time is not None and (self.travel or self.per_line)
+        ):
+            raise ValueError("give either pick_time, or travel and per_line")
+        m = self.method
+        only = {
+            "orders_per_tour": (self.orders_per_tour != 1, ("batch", "wave")),
+            "zones": (self.zones != 1, ("zone",)),
+            "waves": (self.waves is not None, ("wave",)),
+            "speedup": (self.speedup != 1.0, ("goods_to_person",)),
+        }
+        for name, (given, methods) in only.items():
+            if given and m not in methods:
+                raise ValueError(f"{name} applies to method {' or '.join(methods)}, not {m}")
+        if m == "wave" and self.waves is None:
+            raise ValueError("method wave needs waves (release times of day)")
+        if m == "zone" and self.zones < 2:
+            raise ValueError("method zone needs zones >= 2")
+        needs_travel = m in ("batch", "zone") or self.slotting
+        if needs_travel and not timed:
+            raise ValueError(f"{'slotting' if self.slotting else m} needs travel and per_line")
+        return self
+
+
+class Packers(Crew):
+    """Packers: each packs one picked order at a time."""
+
+    pack_time: DurationDist = Field(description="time for one packer to pack one order")
+
+
+class Receivers(Crew):
+    """Receivers: inbound goods are put away, in arrival order, at this rate per person
+    before they can be sold or shipped on."""
+
+    units_per_hour: PositiveFloat = Field(description="units one receiver puts away an hour")
+
+
 class Stocking(Block):
     """Policy per SKU: the SKU's own entry, else its ABC class's, else the default."""
 
@@ -232,6 +306,14 @@ class Warehouse(Block):
         "target", description="'target' starts each SKU at its policy's order-up-to level"
     )
     pickers: Pickers | None = Field(None, description="none means picking takes no time")
+    packers: Packers | None = Field(None, description="none means packing takes no time")
+    receivers: Receivers | None = Field(None, description="none means put-away takes no time")
+    storage_capacity: int | None = Field(
+        None, gt=0, le=MAX_UNITS, description="units the warehouse can hold; none: no limit"
+    )
+    priority: Literal["fifo", "earliest_promise", "premium_first"] = Field(
+        "fifo", description="which waiting order pickers and packers take next"
+    )
     stocking: Stocking
 
 
@@ -299,12 +381,40 @@ class LastMile(Block):
         return couriers * rate
 
 
+STANDARD = "standard"  # the service class of orders in no declared class
+
+
+class ServiceClass(Block):
+    """A delivery promise some customers pay for, e.g. premium next-day."""
+
+    share: float = Field(gt=0, le=1, description="share of the region's orders")
+    promised_within: Duration = Field(gt=0)
+
+
 class Region(Block):
     served_by: list[Id] = Field(min_length=1)
     demand: Demand
-    promised_within: Duration = Field(72.0, gt=0)
+    promised_within: Duration = Field(72.0, gt=0, description="the standard class's promise")
+    service_classes: dict[Id, ServiceClass] = Field(
+        default_factory=dict, description="classes besides standard, which takes the rest"
+    )
     unmet_demand: Literal["backorder", "lost_sales"] = "backorder"
     last_mile: LastMile | None = Field(None, description="none: unlimited delivery capacity")
+
+    @model_validator(mode="after")
+    def _classes(self) -> Region:
+        if STANDARD in self.service_classes:
+            raise ValueError(f"'{STANDARD}' is the class of the other orders; use another name")
+        if sum(c.share for c in self.service_classes.values()) > 1 + 1e-9:
+            raise ValueError("service class shares add up to more than 1")
+        return self
+
+    def promises(self) -> list[tuple[str, float, float]]:
+        """(class, share, promised within) for standard, then the declared classes."""
+        rest = 1.0 - sum(c.share for c in self.service_classes.values())
+        return [(STANDARD, max(rest, 0.0), self.promised_within)] + [
+            (name, c.share, c.promised_within) for name, c in self.service_classes.items()
+        ]
 
 
 class Presale(Block):
@@ -368,9 +478,6 @@ class Returns(Block):
     restock_share: float = Field(1.0, ge=0, le=1, description="the rest is scrapped")
 
 
-TimeOfDay = Annotated[Duration, Field(ge=0, lt=24)]
-
-
 class ScheduleChange(Block):
     """Dates with another departure schedule, e.g. more trucks in the peak."""
 
@@ -431,7 +538,9 @@ class Disruption(Block):
         1.0, description="transit time multiplier for shipments leaving on those lanes"
     )
     courier_factor: NonNegFloat = Field(1.0, description="share of courier capacity left")
-    picker_factor: NonNegFloat = Field(1.0, description="share of pickers on duty left")
+    picker_factor: NonNegFloat = Field(
+        1.0, description="share of warehouse staff (pickers, packers, receivers) on duty left"
+    )
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -516,17 +625,19 @@ class Scenario(Block):
                 cap *= d.courier_factor
         return cap
 
-    def picker_headcount(self, warehouse: str) -> tuple[list[float], list[int]]:
-        """Pickers on duty at a warehouse over the run (see Pickers.headcount), disruptions
-        included."""
-        pickers = self.warehouses[warehouse].pickers
-        assert pickers is not None
+    def crew_headcount(
+        self, warehouse: str, role: Role = "pickers"
+    ) -> tuple[list[float], list[int]]:
+        """People of a crew on duty at a warehouse over the run (see Crew.headcount),
+        disruptions included: their `picker_factor` thins every crew of the warehouse."""
+        crew: Crew | None = getattr(self.warehouses[warehouse], role)
+        assert crew is not None
         hits = [d for d in self.disruptions.values() if warehouse in d.nodes]
 
         def factor(day: dt.date) -> float:
             return math.prod(d.picker_factor for d in hits if d.covers(day))
 
-        return pickers.headcount(self.calendar.start, self.calendar.horizon, factor)
+        return crew.headcount(self.calendar.start, self.calendar.horizon, factor)
 
     def lane_disruptions(self, origin: str, dest: str) -> list[Disruption]:
         """The disruptions touching a lane, in declared order."""
