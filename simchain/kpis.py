@@ -71,7 +71,11 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["order_fill_rate"] = _ratio(float((obs["units_from_stock"] == obs["units"]).sum()), len(obs))
     due = obs[obs["promised"] < w.end]
     on_time = (due["status"] == "delivered") & (due["delivered"] <= due["promised"])
-    k["otif"] = _ratio(float((on_time & (due["units_lost"] == 0)).sum()), len(due))
+    otif = on_time & (due["units_lost"] == 0)
+    k["otif"] = _ratio(float(otif.sum()), len(due))
+    if any(r.service_classes for r in sc.regions.values()):
+        for name, hit in otif.groupby(due["service"], observed=True):
+            k[f"otif.{name}"] = _ratio(float(hit.sum()), len(hit))
     k["lost_sales_units"] = float(obs["units_lost"].sum())
     k["backordered_units"] = float(obs["units_backordered"].sum())
     k["cancelled_orders"] = float((obs["status"] == "cancelled").sum())
@@ -146,6 +150,7 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["cost_per_order"] = _ratio(k["labour_cost"] + k["transport_cost"], k["delivered_orders"])
     k.update(crew_utilization(orders, sc, w, "pickers"))
     k.update(crew_utilization(orders, sc, w, "packers"))
+    k.update(receiving(rep, inv, sc, w))
     k.update(courier_utilization(orders, sc, w))
     if "daily" in tables:
         daily = tables["daily"]
@@ -189,6 +194,63 @@ def crew_utilization(orders: pd.DataFrame, sc: Scenario, w: Window, role: Role) 
     if out or role == "pickers":  # picker_utilization is always reported (NaN: no pickers)
         out[label] = _ratio(busy_total, avail_total)
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != label, kv[0])))
+
+
+def receiving(rep: pd.DataFrame, inv: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:
+    """Inbound KPIs, where declared: hours from dock to stock, receivers' utilization (units
+    put away / units they could put away), units that waited on the dock for storage room,
+    and the fullest any warehouse with a storage capacity got."""
+    out: dict[str, float] = {}
+    crews = {n: wh.receivers for n, wh in sc.warehouses.items() if wh.receivers is not None}
+    sizes = {n: wh.storage_capacity for n, wh in sc.warehouses.items() if wh.storage_capacity}
+    if not crews and not sizes:
+        return out
+    came = rep[(rep["received"] >= w.begin) & rep["received"].notna()]
+    stocked = came[came["put_away"].notna()]
+    out["dock_to_stock_h"] = float(
+        _hours((stocked["put_away"] - stocked["received"]).to_numpy()).mean()
+        if len(stocked)
+        else float("nan")
+    )
+    if crews:
+        done = sum(checked_in_units(rep, n, w) for n in crews)
+        can = sum(crew_hours(sc, n, "receivers") * c.units_per_hour for n, c in crews.items())
+        out["receiver_utilization"] = _ratio(done, can)
+    if sizes:
+        out["units_waited_for_room"] = float(came["waited_for_room"].sum())
+        fullest = 0.0
+        for name, size in sizes.items():
+            fullest = max(fullest, stock_peak(inv, name, w) / size)
+        out["storage_utilization_peak"] = fullest
+    return out
+
+
+def checked_in_units(rep: pd.DataFrame, warehouse: str, w: Window) -> float:
+    """Units the receivers of a warehouse checked in during the window: each receipt's work
+    runs, in arrival order, from when the one before it was done (or it arrived) until its
+    check-in, and counts pro rata to the part of that inside the window."""
+    mine = rep[(rep["destination"] == warehouse) & rep["checked_in"].notna()]
+    mine = mine.sort_values("checked_in", kind="stable")
+    end = mine["checked_in"].to_numpy()
+    prev = np.concatenate([end[:1], end[:-1]])
+    start = np.maximum(mine["received"].to_numpy(), prev)
+    lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
+    span = _hours(end - start)
+    inside = _hours(np.clip(end, lo, hi) - np.clip(start, lo, hi))
+    whole = mine["quantity"].to_numpy(dtype=float)
+    share = np.divide(inside, span, out=(end >= lo).astype(float), where=span > 0)
+    return float((whole * share).sum())
+
+
+def stock_peak(inv: pd.DataFrame, warehouse: str, w: Window) -> float:
+    """The most free stock (all SKUs) a warehouse held at once in the window."""
+    mine = inv[inv["warehouse"] == warehouse].sort_values("time", kind="stable")
+    step = mine.groupby("sku", observed=True)["on_hand"].diff().fillna(mine["on_hand"])
+    total = step.cumsum()
+    later = mine["time"] >= w.begin
+    before = total[~later]
+    start = float(before.iloc[-1]) if len(before) else 0.0
+    return max(start, float(total[later].max()) if later.any() else start)
 
 
 def crew_hours(sc: Scenario, warehouse: str, role: Role) -> float:

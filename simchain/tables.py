@@ -101,6 +101,10 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "transport_cost": rp["transport_cost"].copy(),
             "due": ts(rp["due"]),
             "rejected": rp["rejected"].copy(),
+            "checked_in": ts(rp["checked_in"]),
+            "put_away": ts(rp["put_away"]),
+            "stocked": rp["stocked"].copy(),
+            "waited_for_room": rp["waited_for_room"].copy(),
         }
     )
     rt = chain.returns_log.arrays()

@@ -37,7 +37,8 @@ def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     `backlog_orders` (created, not yet shipped, cancelled or lost), split into
     `backlog_awaiting_stock`, `backlog_awaiting_pick` (waiting for or in picking),
     `backlog_awaiting_pack` (picked, waiting for or in packing), and
-    `in_transit` (shipped, not yet delivered). Service by order day:
+    `in_transit` (shipped, not yet delivered); `units_on_dock` (received, the receipt not yet
+    wholly put away). Service by order day:
     `fill_rate` (units from stock / units of the orders created that day), `mean_cycle_time_h`
     of the orders created that day that were delivered.
     """
@@ -76,6 +77,16 @@ def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     }
     for name, (enter, leave) in stages.items():
         out[name] = _level_at(enter, leave, ends)
+    rep = tables.get("replenishments")
+    if rep is not None and len(rep):
+        # Units at the dock (received, not yet put away) at each day's end.
+        docked = rep[rep["received"].notna()]
+        came = _count_by_day(docked["received"], days, docked["quantity"] - docked["rejected"])
+        stocked = docked[docked["put_away"].notna()]
+        went = _count_by_day(stocked["put_away"], days, stocked["quantity"] - stocked["rejected"])
+        out["units_on_dock"] = np.cumsum(came - went)
+    else:
+        out["units_on_dock"] = 0.0
     served = _count_by_day(orders["created"], days, orders["units_from_stock"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fill_rate"] = served / out["units_demanded"].to_numpy()

@@ -341,6 +341,31 @@ def sourcings(draw: st.DrawFn, suppliers: Data) -> Data:
 
 
 @st.composite
+def picker_blocks(draw: st.DrawFn) -> Data:
+    """Pickers with a whole-order pick time or travel plus handling, by any method."""
+    out: Data = {"count": draw(st.integers(1, 3))}
+    method = draw(st.sampled_from(["discrete", "batch", "zone", "wave", "goods_to_person"]))
+    if method != "discrete" or draw(st.booleans()):
+        out["method"] = method
+    if method in ("batch", "zone") or draw(st.booleans()):
+        out["travel"] = draw(duration_dists(0, 1))
+        out["per_line"] = draw(duration_dists(0, 0.5))
+        if draw(st.booleans()):
+            out["slotting"] = {"A": draw(st.floats(0, 0.9)), "B": draw(st.floats(0, 0.5))}
+    else:
+        out["pick_time"] = draw(duration_dists(0, 2))
+    if method in ("batch", "wave"):
+        out["orders_per_tour"] = draw(st.integers(1, 6))
+    if method == "zone":
+        out["zones"] = draw(st.integers(2, 5))
+    if method == "wave":
+        out["waves"] = draw(st.lists(st.sampled_from([f"{h}h" for h in range(24)]), min_size=1))
+    if method == "goods_to_person":
+        out["speedup"] = draw(st.floats(1, 5))
+    return out
+
+
+@st.composite
 def scenarios(draw: st.DrawFn) -> Data:
     """The raw mapping of a small one- or two-echelon scenario."""
     skus: Data = {}
@@ -381,10 +406,21 @@ def scenarios(draw: st.DrawFn) -> Data:
         if init != "target" or draw(st.booleans()):
             wh["initial_stock"] = init
         if draw(st.booleans()):
-            wh["pickers"] = {
+            wh["pickers"] = draw(picker_blocks())
+        if draw(st.integers(0, 3)) == 0:
+            wh["packers"] = {
                 "count": draw(st.integers(1, 3)),
-                "pick_time": draw(duration_dists(0, 2)),
+                "pack_time": draw(duration_dists(0, 1)),
             }
+        if draw(st.integers(0, 3)) == 0:
+            wh["receivers"] = {
+                "count": draw(st.integers(1, 3)),
+                "units_per_hour": draw(st.floats(1, 200, allow_nan=False)),
+            }
+        if draw(st.integers(0, 3)) == 0:
+            wh["storage_capacity"] = draw(st.integers(1, 300))
+        if draw(st.integers(0, 2)) == 0:
+            wh["priority"] = draw(st.sampled_from(["fifo", "earliest_promise", "premium_first"]))
         warehouses[name] = wh
 
     regions: Data = {}
@@ -414,6 +450,13 @@ def scenarios(draw: st.DrawFn) -> Data:
         region: Data = {"served_by": served_by, "demand": demand}
         if draw(st.booleans()):
             region["promised_within"] = draw(durations(6, 5 * 24))
+        if draw(st.integers(0, 3)) == 0:
+            region["service_classes"] = {
+                "premium": {
+                    "share": draw(st.floats(0.05, 0.6)),
+                    "promised_within": draw(durations(2, 48)),
+                }
+            }
         unmet = draw(st.sampled_from([None, "backorder", "lost_sales"]))
         if unmet is not None:
             region["unmet_demand"] = unmet
@@ -543,11 +586,17 @@ def line_frame(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def busy(intervals: pd.DataFrame, at: pd.Series) -> np.ndarray:
-    """How many [start, end) intervals contain each time in `at`."""
-    starts = np.sort(intervals["start"].to_numpy())
-    ends = np.sort(intervals["end"].to_numpy())
+    """How many [start, end) intervals contain each time in `at` (each counting its
+    `share` if given: the orders of one batch tour share a picker)."""
+    share = intervals["share"] if "share" in intervals else pd.Series(1.0, intervals.index)
     t = at.to_numpy()
-    return np.searchsorted(starts, t, side="right") - np.searchsorted(ends, t, side="right")
+    out = np.zeros(len(t))
+    for col, side in (("start", 1.0), ("end", -1.0)):
+        order = np.argsort(intervals[col].to_numpy(), kind="stable")
+        times = intervals[col].to_numpy()[order]
+        mass = np.concatenate([[0.0], np.cumsum(share.to_numpy(dtype=float)[order])])
+        out += side * mass[np.searchsorted(times, t, side="right")]
+    return np.round(out, 9)
 
 
 def initial_target(sc: Scenario, levels: pd.DataFrame, w: str, s: str) -> int:
@@ -567,11 +616,11 @@ def initial_target(sc: Scenario, levels: pd.DataFrame, w: str, s: str) -> int:
 @SIM
 @given(scenarios(), seeds)
 def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> None:
-    """initial on hand + units received and accepted (quantity - rejected) + returned units
+    """initial on hand + units received, accepted and put away (stocked) + returned units
     restocked = units served or owed to customer lines (line units minus lost, orders not
     cancelled) + units claimed by downstream transfer orders - units still owed (final
-    backorders) + final on hand; and final on order = units ordered but not yet received (a
-    receipt takes its whole quantity off order, rejected units included).
+    backorders) + final on hand; and final on order = units ordered but not yet received, plus
+    accepted units not yet put away (rejected units leave the order book on arrival).
 
     A cancelled order gives back what it was allocated and withdraws what it was owed, so its
     lines count for nothing."""
@@ -583,8 +632,15 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
     net = (live["units"] - live["lost"]).groupby([live["warehouse"], live["sku"]]).sum()
     assert (rep["rejected"] >= 0).all() and (rep["rejected"] <= rep["quantity"]).all()
     got = rep[rep["received"].notna()]
-    accepted = (got["quantity"] - got["rejected"]).groupby([got["destination"], got["sku"]])
-    received = accepted.sum()
+    assert (got["stocked"] <= got["quantity"] - got["rejected"]).all()
+    put_away = got["put_away"].notna()
+    assert (got.loc[put_away, "stocked"] == (got["quantity"] - got["rejected"])[put_away]).all()
+    received = got.groupby(["destination", "sku"])["stocked"].sum()
+    # Accepted units not yet in stock (with the receivers, or waiting for room) stay on order.
+    docked = (got["quantity"] - got["rejected"] - got["stocked"]).groupby(
+        [got["destination"], got["sku"]]
+    )
+    on_dock = docked.sum()
     restocked = t["returns"].groupby(["warehouse", "sku"])["restocked"].sum()
     claimed = rep[rep["kind"] == "transfer"].groupby(["source", "sku"])["quantity"].sum()
     open_rep = rep[rep["received"].isna()]
@@ -622,7 +678,9 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
                 f"{net.get(key, 0)} + transfers claimed {claimed.get(key, 0)} - still owed "
                 f"{last['backorders']} + final on hand {last['on_hand']}"
             )
-            assert int(last["on_order"]) == int(still_on_order.get(key, 0)), key
+            assert int(last["on_order"]) == int(still_on_order.get(key, 0)) + int(
+                on_dock.get(key, 0)
+            ), key
             # What is still owed: at least one unit per unfilled line, at most the unfilled
             # lines' backorders plus the open transfer orders on this warehouse.
             assert int(last["backorders"]) >= int(unfilled_count.get(key, 0)), key
@@ -797,39 +855,51 @@ def check_patience(sc: Scenario, orders: pd.DataFrame) -> None:
         assert not missed.any(), f"{r}: should have been cancelled" + rows(mine, missed)
 
 
+STATIONS = {  # crew -> (start column, end column, column the wait starts from)
+    "pickers": ("pick_start", "picked", "allocated"),
+    "packers": ("pack_start", "packed", "picked"),
+}
+
+
 def check_pickers(sc: Scenario, orders: pd.DataFrame, end: pd.Timestamp) -> None:
-    """No more orders in picking than pickers, and no order waits while a picker is idle.
-    Without pickers (and for pre-packed orders) picking takes no time."""
+    """At pickers and packers: no more people busy than on duty (a batch tour's orders share
+    one picker), and no order waits while someone is idle (except for a wave release).
+    Without the crew (and for pre-packed orders) the stage takes no time."""
     prepacked = [name for name, ev in sc.events.items() if ev.presale and ev.presale.prepositioned]
     instant = orders["presale_event"].isin(prepacked)
     for w, spec in sc.warehouses.items():
         mine = orders[orders["warehouse"] == w]
-        started = mine[mine["pick_start"].notna()]
-        instant_w = started if spec.pickers is None else started[instant[started.index]]
-        assert (instant_w["picked"] == instant_w["pick_start"]).all(), w
-        assert (instant_w["pick_start"] == instant_w["allocated"]).all(), w
-        if spec.pickers is None:
-            assert not (mine["status"] == "awaiting_pick").any(), w
-            continue
-        picking = started[~instant[started.index]]
-        intervals = pd.DataFrame(
-            {"start": picking["pick_start"], "end": picking["picked"].fillna(end)}
-        )
-        intervals = intervals[intervals["end"] > intervals["start"]]
-        n = spec.pickers.count
-        over = busy(intervals, intervals["start"]) > n
-        assert not over.any(), f"{w}: more than {n} orders in picking" + rows(intervals, over)
-        # Orders that waited for a picker: from allocation until picking started, the order
-        # was cancelled or the run ended. (A wait of no time may be a zero-time pick.)
-        waited_until = mine["pick_start"].fillna(mine["cancelled"]).fillna(end)
-        queued = mine[
-            mine["allocated"].notna()
-            & ~instant[mine.index]
-            & (waited_until > mine["allocated"] + MS)
-            & (mine["status"] != "lost")
-        ]
-        idle = busy(intervals, queued["allocated"]) < n
-        assert not idle.any(), f"{w}: an order waited for an idle picker" + rows(queued, idle)
+        for role, (begin, finish, ready) in STATIONS.items():
+            crew = getattr(spec, role)
+            started = mine[mine[begin].notna()]
+            instant_w = started if crew is None else started[instant[started.index]]
+            assert (instant_w[finish] == instant_w[begin]).all(), (w, role)
+            assert (instant_w[begin] == instant_w[ready]).all(), (w, role)
+            if crew is None:
+                assert not (mine["status"] == f"awaiting_{role[:4]}").any(), (w, role)
+                continue
+            working = started[~instant[started.index]]
+            share = 1.0 / working["tour_orders"].clip(lower=1) if role == "pickers" else 1.0
+            intervals = pd.DataFrame(
+                {"start": working[begin], "end": working[finish].fillna(end), "share": share}
+            )
+            intervals = intervals[intervals["end"] > intervals["start"]]
+            n = crew.count
+            over = busy(intervals, intervals["start"]) > n
+            assert not over.any(), f"{w}: more than {n} {role} busy" + rows(intervals, over)
+            if getattr(crew, "method", None) == "wave":
+                continue
+            # Orders that waited: from ready until the work started, the order was cancelled
+            # or the run ended. (A wait of no time may be a zero-time task.)
+            waited_until = mine[begin].fillna(mine["cancelled"]).fillna(end)
+            queued = mine[
+                mine[ready].notna()
+                & ~instant[mine.index]
+                & (waited_until > mine[ready] + MS)
+                & (mine["status"] != "lost")
+            ]
+            idle = busy(intervals, queued[ready]) < n
+            assert not idle.any(), f"{w}: an order waited for idle {role}" + rows(queued, idle)
 
 
 def check_presale(sc: Scenario, orders: pd.DataFrame) -> None:

@@ -67,6 +67,10 @@ REPLENISHMENT_COLUMNS = {
     "transport_cost": "d",
     "due": "d",
     "rejected": "q",
+    "checked_in": "d",
+    "put_away": "d",
+    "stocked": "q",
+    "waited_for_room": "q",
 }
 
 
@@ -497,10 +501,11 @@ class SupplyChain:
         rejected = 0
         if src < len(self.suppliers):
             rejected = self.suppliers[self.supplier_names[src]].receive(rid, quantity)
+        row = len(self.replenishment_log)
         self._record_replenishment(
             rid, placed, shipped, self.env.now, src, dest, sku, quantity, cost, due, rejected
         )
-        self.warehouses[dest].receive(sku, quantity - rejected, rejected=rejected)
+        self.warehouses[dest].receiving.arrive(sku, quantity - rejected, rejected, row)
 
     def _record_replenishment(
         self,
@@ -528,6 +533,10 @@ class SupplyChain:
         c["transport_cost"].append(cost)
         c["due"].append(due)
         c["rejected"].append(rejected)
+        c["checked_in"].append(NAN)
+        c["put_away"].append(NAN)
+        c["stocked"].append(0)
+        c["waited_for_room"].append(0)
 
     def _flush_open_replenishments(self) -> None:
         """Rows for what is still on order at the end: received is NaN."""

@@ -24,6 +24,7 @@ from simpy.events import Timeout
 
 from simchain.model import orders as st
 from simchain.model.picking import mean_lines, mean_pick_hours, pick_work
+from simchain.model.receiving import Receiving
 from simchain.model.stations import Station
 from simchain.policies.stocking import Levels, OrderRule, PlannedPolicy, StockingPolicy
 from simchain.scenario.schema import Packers, Pickers
@@ -66,6 +67,7 @@ class Warehouse:
         # Picking and packing stations; none: the stage takes no time.
         self.pickers = self._station("pickers")
         self.packers = self._station("packers")
+        self.receiving = Receiving(self)
         # Open backorder claims of customer lines, so a cancelled order can withdraw them.
         self.line_claims: dict[int, list[int]] = {}
         log = chain.inventory_log.cols
@@ -212,6 +214,8 @@ class Warehouse:
         o["units_backordered"][oid] = pending
         o["units_lost"][oid] = lost
         o["pending_units"][oid] = pending
+        if served and self.receiving.dock:
+            self.receiving.make_room()
         if pending:
             return
         o["allocated"][oid] = now
@@ -232,6 +236,8 @@ class Warehouse:
             self.waiting[sku].append([TRANSFER, rid, short])
         self.review(sku)
         self.log(sku)
+        if take and self.receiving.dock:
+            self.receiving.make_room()
 
     def receive(self, sku: int, quantity: int, restock: bool = False, rejected: int = 0) -> None:
         """Goods in: fill the oldest backorders first, keep the rest on hand. A restock
