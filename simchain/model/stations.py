@@ -10,6 +10,7 @@ out) or a heap (priorities), never in a SimPy process.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Generator
@@ -53,7 +54,8 @@ class Station:
         self.per_tour = per_tour
         self.waves = sorted(waves) if waves else None
         self.fifo: deque[int] = deque()
-        self.heap: list[tuple[float, int]] = []
+        self.heap: list[tuple[float, int, int]] = []  # (key, arrival number, order)
+        self.arrivals = itertools.count()
         self.held: list[int] = []  # waiting for the next wave
         self.mean_work = 0.0  # hours per order, for routing's wait estimates
 
@@ -76,12 +78,12 @@ class Station:
         if self.key is None:
             self.fifo.append(oid)
         else:
-            heapq.heappush(self.heap, (self.key(oid), oid))
+            heapq.heappush(self.heap, (self.key(oid), next(self.arrivals), oid))
 
     def _pop(self) -> int | None:
         """The next waiting order still wanted, or None."""
         while self.fifo or self.heap:
-            oid = self.fifo.popleft() if self.key is None else heapq.heappop(self.heap)[1]
+            oid = self.fifo.popleft() if self.key is None else heapq.heappop(self.heap)[2]
             if self.wanted(oid):
                 return oid
         return None

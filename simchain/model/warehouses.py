@@ -91,7 +91,8 @@ class Warehouse:
         if spec.priority == "earliest_promise":
             key = o["promised"].__getitem__
         elif spec.priority == "premium_first":
-            key = lambda oid: o["promised"][oid] - o["created"][oid]  # noqa: E731
+            # Rounded: promised - created carries float noise that would break FIFO in a class.
+            key = lambda oid: round(o["promised"][oid] - o["created"][oid], 6)  # noqa: E731
         if role == "pickers":
             assert isinstance(crew, Pickers)
             station = Station(
