@@ -232,8 +232,8 @@ def checked_in_units(rep: pd.DataFrame, warehouse: str, w: Window) -> float:
     mine = rep[(rep["destination"] == warehouse) & rep["checked_in"].notna()]
     mine = mine.sort_values("checked_in", kind="stable")
     end = mine["checked_in"].to_numpy()
-    prev = np.concatenate([end[:1], end[:-1]])
-    start = np.maximum(mine["received"].to_numpy(), prev)
+    came = mine["received"].to_numpy()
+    start = np.maximum(came, np.concatenate([came[:1], end[:-1]]))
     lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
     span = _hours(end - start)
     inside = _hours(np.clip(end, lo, hi) - np.clip(start, lo, hi))

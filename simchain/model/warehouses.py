@@ -215,7 +215,7 @@ class Warehouse:
         o["units_backordered"][oid] = pending
         o["units_lost"][oid] = lost
         o["pending_units"][oid] = pending
-        if served and self.receiving.dock:
+        if self.receiving.dock:  # stock left, or new backorders may take goods waiting
             self.receiving.make_room()
         if pending:
             return
@@ -237,7 +237,7 @@ class Warehouse:
             self.waiting[sku].append([TRANSFER, rid, short])
         self.review(sku)
         self.log(sku)
-        if take and self.receiving.dock:
+        if self.receiving.dock:
             self.receiving.make_room()
 
     def receive(self, sku: int, quantity: int, restock: bool = False, rejected: int = 0) -> None:
