@@ -152,6 +152,8 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k.update(crew_utilization(orders, sc, w, "packers"))
     k.update(receiving(rep, inv, sc, w))
     k.update(courier_utilization(orders, sc, w))
+    if "shipments" in tables:
+        k.update(truck_utilization(tables["shipments"], w))
     if "daily" in tables:
         daily = tables["daily"]
         k.update(backlog(daily[daily["date"] >= w.begin.floor("D")]))
@@ -281,6 +283,28 @@ def courier_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[s
     if out:
         out["courier_utilization"] = _ratio(used, capacity)
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != "courier_utilization", kv[0])))
+
+
+def truck_utilization(shipments: pd.DataFrame, w: Window) -> dict[str, float]:
+    """Units carried / capacity offered by the departures leaving in the window, overall and
+    per scheduled lane; departures without a capacity limit offer nothing to measure."""
+    leaving = shipments[
+        (shipments["departure"] >= w.begin)
+        & (shipments["departure"] < w.end)
+        & np.isfinite(shipments["capacity"])
+    ]
+    if leaving.empty:
+        return {}
+    out: dict[str, float] = {}
+    lanes = leaving.groupby(["origin", "destination"], observed=True, sort=False)
+    for (origin, dest), trucks in lanes:
+        out[f"truck_utilization.{origin}-{dest}"] = _ratio(
+            float(trucks["units"].sum()), float(trucks["capacity"].sum())
+        )
+    out["truck_utilization"] = _ratio(
+        float(leaving["units"].sum()), float(leaving["capacity"].sum())
+    )
+    return dict(sorted(out.items(), key=lambda kv: (kv[0] != "truck_utilization", kv[0])))
 
 
 def _hours(delta: np.ndarray) -> np.ndarray:

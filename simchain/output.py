@@ -31,6 +31,7 @@ RUN_TABLES = (
     "daily",
     "suppliers",
     "resources",
+    "shipments",
 )
 
 

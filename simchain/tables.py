@@ -31,7 +31,7 @@ def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
 
 def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     """The run's tables: orders, order_lines, inventory, replenishments, returns, levels,
-    forecast."""
+    forecast, shipments (truck departures on scheduled lanes)."""
     start: dt.date = chain.scenario.calendar.start
     ts = lambda hours: clock_to_timestamps(start, hours)  # noqa: E731
     o = chain.book.orders.arrays()
@@ -130,6 +130,19 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "order_up_to": lv["order_up_to"].copy(),
         }
     )
+    sh = chain.shipment_log.arrays()
+    shipments = pd.DataFrame(
+        {
+            "origin": _category(sh["origin"], chain.warehouse_names),
+            "destination": _category(sh["destination"], chain.place_names),
+            "scheduled": ts(sh["scheduled"]),
+            "departure": ts(sh["departure"]),
+            "arrival": ts(sh["arrival"]),
+            "capacity": sh["capacity"].copy(),
+            "units": sh["units"].copy(),
+            "shipments": sh["shipments"].copy(),
+        }
+    )
     return {
         "orders": orders,
         "order_lines": lines,
@@ -138,4 +151,5 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         "returns": returns,
         "levels": levels,
         "forecast": chain.forecast.table(start),
+        "shipments": shipments,
     }

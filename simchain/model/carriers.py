@@ -12,6 +12,8 @@ import datetime as dt
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from simchain.scenario.schema import Departures, Disruption
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
@@ -75,16 +77,39 @@ class Couriers:
         return (d + slot / self.capacity[d]) * HOURS_PER_DAY
 
 
+@dataclass(slots=True)
+class Truck:
+    """A scheduled departure that carries something: one transit for everything aboard, so
+    all its loads arrive together, handed over by one event at `arrival`."""
+
+    departure: float  # when it leaves: the timetable time, or the reopening of a closed lane
+    arrival: float
+    units: int = 0
+    loads: list[tuple[Callable[[Any], None], Any]] = field(default_factory=list)
+    shipments: int = 0  # loads booked aboard, including those handed over on their own
+    unloaded: bool = False
+
+
 class Schedule:
     """A lane's scheduled departures with room per departure (whole units), booked in
     hand-over order: a shipment takes the first departures at or after it is ready that have
-    room; a large one is split over several."""
+    room; a large one is split over several.
 
-    def __init__(self, spec: Departures, start: dt.date):
+    With a `transit` sampler every departure of the timetable takes one draw, in departure
+    order, as the timetable is built: the k-th departure always gets the k-th draw of the
+    lane's stream, whatever was booked before it (common random numbers across policies)."""
+
+    def __init__(
+        self, spec: Departures, start: dt.date, transit: Callable[[], float] | None = None
+    ):
         self.spec = spec
         self.start = start
+        self.transit = transit
         self.times: list[float] = []  # departure clock times, built a day at a time
+        self.capacity: list[float] = []
         self.room: list[float] = []
+        self.transits: list[float] = []  # one draw per departure (with a sampler)
+        self.trucks: dict[int, Truck] = {}  # by departure index, once loaded
         self.days = 0
         self.first_with_room = 0
 
@@ -93,16 +118,24 @@ class Schedule:
             times, capacity = self.spec.on(self.start + dt.timedelta(days=self.days))
             for hour in times:
                 self.times.append(self.days * HOURS_PER_DAY + hour)
+                self.capacity.append(capacity)
                 self.room.append(capacity)
+                if self.transit is not None:
+                    self.transits.append(self.transit())
             self.days += 1
 
     def book(self, ready: float, amount: int) -> list[tuple[float, int]]:
         """Book `amount` for a shipment ready at `ready`: (departure time, units) per truck it
         takes, in order."""
+        return [(self.times[i], units) for i, units in self.take(ready, amount)]
+
+    def take(self, ready: float, amount: int) -> list[tuple[int, int]]:
+        """Book `amount` for a shipment ready at `ready`: (departure index, units) per truck
+        it takes, in order."""
         self._build_until(ready)
         i = max(bisect_left(self.times, ready), self.first_with_room)
         left = amount
-        parts: list[tuple[float, int]] = []
+        parts: list[tuple[int, int]] = []
         while left > 0:
             while i >= len(self.times):
                 self._build_until(self.times[-1] + HOURS_PER_DAY)
@@ -110,9 +143,14 @@ class Schedule:
             if take > 0:
                 self.room[i] -= take
                 left -= take
-                parts.append((self.times[i], take))
+                parts.append((i, take))
             if left > 0:
                 i += 1
         while self.first_with_room < len(self.times) and self.room[self.first_with_room] < 1:
             self.first_with_room += 1
         return parts
+
+    def departures_before(self, t: float) -> int:
+        """How many departures of the timetable are scheduled before `t`."""
+        self._build_until(t)
+        return bisect_left(self.times, t)

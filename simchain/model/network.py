@@ -21,7 +21,7 @@ from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.agenda import Agenda
-from simchain.model.carriers import Couriers, LaneGate, Schedule
+from simchain.model.carriers import Couriers, LaneGate, Schedule, Truck
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.service import ServiceClasses
@@ -72,6 +72,16 @@ REPLENISHMENT_COLUMNS = {
     "stocked": "q",
     "waited_for_room": "q",
 }
+SHIPMENT_COLUMNS = {
+    "origin": "h",
+    "destination": "h",
+    "scheduled": "d",
+    "departure": "d",
+    "arrival": "d",
+    "capacity": "d",
+    "units": "q",
+    "shipments": "q",
+}
 
 
 class RegionRoutes:
@@ -112,9 +122,12 @@ class SupplyChain:
         # Replenishment sources and destinations share one index space: suppliers, then
         # warehouses.
         self.node_names = self.supplier_names + self.warehouse_names
+        # Lane destinations (shipments table): warehouses, then regions.
+        self.place_names = self.warehouse_names + self.region_names
         self.book = OrderBook()
         self.inventory_log = Columns(INVENTORY_COLUMNS)
         self.replenishment_log = Columns(REPLENISHMENT_COLUMNS)
+        self.shipment_log = Columns(SHIPMENT_COLUMNS)
         self.routing: RoutingPolicy = scenario.routing
 
         self.suppliers = {
@@ -164,7 +177,7 @@ class SupplyChain:
                     self.lane_gates[(w, dest)] = LaneGate(hits, scenario.calendar.start)
                 if lane.departures is not None:
                     self.lane_schedules[(w, dest)] = Schedule(
-                        lane.departures, scenario.calendar.start
+                        lane.departures, scenario.calendar.start, self.lane_transit[(w, dest)]
                     )
         # Regions: candidate warehouses nearest first (mean lane transit), and lane lookups.
         self.nearest_first: list[list[int]] = []
@@ -275,6 +288,7 @@ class SupplyChain:
             self.env.process(self._patience_sweep())
         self.env.run(until=self.horizon)
         self._flush_open_replenishments()
+        self._record_shipments()
 
     def _customers(self, demands: list[RegionDemand]) -> Generator[simpy.Event, Any, None]:
         """All customers: a day of every region's arrivals drawn in bulk (each region from its
@@ -353,19 +367,28 @@ class SupplyChain:
         o = self.book.o
         transit, cost = self.region_lanes[o["region"][oid]][wh.index]
         event = o["presale_event"][oid]
-        if event >= 0:
-            transit = self.presale_transit[event] or transit
+        # A pre-positioned parcel with its own transit leaves from near the buyers: it does
+        # not ride the lane's trucks.
+        own = self.presale_transit[event] if event >= 0 else None
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
-        ((delay, _),) = self._trip((wh.index, self.region_names[o["region"][oid]]), 1, transit)
+        lane = (wh.index, self.region_names[o["region"][oid]])
+        ((delay, _, truck),) = self._trip(lane, 1, own or transit, by_truck=own is None)
+        arrival = truck.arrival if truck is not None else self.env.now + delay
         couriers = self.couriers[o["region"][oid]]
-        if couriers is not None:
-            delay = couriers.delivery_time(self.env.now + delay) - self.env.now
-        self.agenda.schedule(delay, oid, self._delivered)
+        at = couriers.delivery_time(arrival) if couriers is not None else arrival
+        if truck is not None and at == arrival:
+            truck.loads.append((self._deliver, oid))  # delivered as the truck arrives
+        else:
+            self.agenda.schedule(
+                at - self.env.now if couriers is not None else delay, oid, self._delivered
+            )
 
     def _delivered(self, event: Timeout) -> None:
-        oid = cast(int, event.value)
+        self._deliver(cast(int, event.value))
+
+    def _deliver(self, oid: int) -> None:
         o = self.book.o
         o["delivered"][oid] = self.env.now
         o["status"][oid] = st.DELIVERED
@@ -466,33 +489,90 @@ class SupplyChain:
         up = src - len(self.suppliers)
         key = (up, self.warehouse_names[dest])
         cost = self.lane_cost[key] * quantity
-        for delay, units in self._trip(key, quantity, self.lane_transit[key]):
-            part_cost = cost * units / quantity
-            self.agenda.schedule(delay, (rid, self.env.now, units, part_cost), self._received)
+        for delay, units, truck in self._trip(key, quantity, self.lane_transit[key]):
+            load = (rid, self.env.now, units, cost * units / quantity)
+            if truck is None:
+                self.agenda.schedule(delay, load, self._received)
+            else:
+                truck.loads.append((self._receive, load))
 
     def _trip(
-        self, lane: tuple[int, str], amount: int, transit: Sampler
-    ) -> list[tuple[float, int]]:
-        """(hours from hand-over to arrival, units) for each part of a shipment on a lane:
-        waiting for a closed lane to reopen and for a departure with room (a large shipment
-        may take several), then the transit (slowed by a disruption)."""
+        self, lane: tuple[int, str], amount: int, transit: Sampler, by_truck: bool = True
+    ) -> list[tuple[float, int, Truck | None]]:
+        """(hours from hand-over to arrival, units, truck) for each part of a shipment on a
+        lane: waiting for a closed lane to reopen and, on a scheduled lane, for a departure
+        with room (a large shipment may take several); the caller puts each part aboard its
+        truck, or schedules its own arrival where the truck is None (unscheduled lanes draw
+        one transit per shipment, slowed by a disruption)."""
         now = self.env.now
         gate = self.lane_gates.get(lane)
-        schedule = self.lane_schedules.get(lane)
+        schedule = self.lane_schedules.get(lane) if by_truck else None
         if gate is None and schedule is None:
-            return [(transit(), amount)]
+            return [(transit(), amount, None)]
         ready = gate.departure(now) if gate is not None else now
-        parts = schedule.book(ready, amount) if schedule is not None else [(ready, amount)]
-        out = []
-        for leave, units in parts:
-            if gate is not None:  # a departure inside a closure waits for the reopening
-                leave = gate.departure(leave)
-            factor = gate.transit_factor(leave) if gate is not None else 1.0
-            out.append((leave - now + transit() * factor, units))
+        if schedule is None:
+            assert gate is not None
+            return [(ready - now + transit() * gate.transit_factor(ready), amount, None)]
+        out: list[tuple[float, int, Truck | None]] = []
+        for i, units in schedule.take(ready, amount):
+            truck = schedule.trucks.get(i)
+            if truck is None:
+                truck = schedule.trucks[i] = self._truck(lane, schedule, i)
+            truck.units += units
+            truck.shipments += 1
+            # A truck with no transit may already have unloaded at this very instant.
+            out.append((truck.arrival - now, units, None if truck.unloaded else truck))
         return out
 
+    def _truck(self, lane: tuple[int, str], schedule: Schedule, i: int) -> Truck:
+        """Departure i gets its first load: fix its transit (its own draw, slowed by a
+        disruption at its leaving time) and schedule its one arrival event."""
+        gate = self.lane_gates.get(lane)
+        leave = schedule.times[i]
+        factor = 1.0
+        if gate is not None:  # a departure inside a closure waits for the reopening
+            leave = gate.departure(leave)
+            factor = gate.transit_factor(leave)
+        truck = Truck(leave, leave + schedule.transits[i] * factor)
+        self.agenda.schedule(truck.arrival - self.env.now, truck, self._unloaded)
+        return truck
+
+    def _unloaded(self, event: Timeout) -> None:
+        """A truck arrives: hand over everything aboard, in booking order."""
+        truck = cast(Truck, event.value)
+        truck.unloaded = True
+        loads, truck.loads = truck.loads, []
+        for hand_over, load in loads:
+            hand_over(load)
+
+    def _record_shipments(self) -> None:
+        """One row per departure of a scheduled lane before the horizon (empty ones carry 0
+        units), and per later departure already loaded."""
+        c = self.shipment_log.cols
+        for (w, dest), schedule in self.lane_schedules.items():
+            gate = self.lane_gates.get((w, dest))
+            n = schedule.departures_before(self.horizon)
+            for i in sorted(set(range(n)) | set(schedule.trucks)):
+                truck = schedule.trucks.get(i)
+                c["origin"].append(w)
+                c["destination"].append(self.place_names.index(dest))
+                c["scheduled"].append(schedule.times[i])
+                if truck is None:
+                    leave = schedule.times[i]
+                    c["departure"].append(gate.departure(leave) if gate is not None else leave)
+                    c["arrival"].append(NAN)
+                else:
+                    c["departure"].append(truck.departure)
+                    c["arrival"].append(truck.arrival)
+                c["capacity"].append(schedule.capacity[i])
+                c["units"].append(truck.units if truck else 0)
+                c["shipments"].append(truck.shipments if truck else 0)
+
     def _received(self, event: Timeout) -> None:
-        rid, shipped, quantity, cost = cast(tuple[int, float, int, float], event.value)
+        self._receive(cast(tuple[int, float, int, float], event.value))
+
+    def _receive(self, load: tuple[int, float, int, float]) -> None:
+        rid, shipped, quantity, cost = load
         rec = self.open_replenishments[rid]
         placed, src, dest, sku, due = rec[0], rec[1], rec[2], rec[3], rec[6]
         rec[5] += quantity
