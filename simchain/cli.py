@@ -166,9 +166,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_policies(args: argparse.Namespace) -> int:
-    from simchain.policies import routing, sourcing, stocking
+    from simchain.policies import carriers, routing, sourcing, stocking
 
-    for registry in (stocking, sourcing, routing):
+    for registry in (stocking, sourcing, routing, carriers):
         table = Table(title=f"{registry.family} policies", title_justify="left")
         table.add_column("kind")
         table.add_column("parameters")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simchain.model.lines import FluidLine
+from simchain.policies.carriers import DEFAULT
 from simchain.resources import station_work
 from simchain.scenario.schema import ROLES, Role, Scenario
 from simchain.scorecard import purchases_in_window, score
@@ -296,9 +297,10 @@ def truck_utilization(shipments: pd.DataFrame, w: Window) -> dict[str, float]:
     if leaving.empty:
         return {}
     out: dict[str, float] = {}
-    lanes = leaving.groupby(["origin", "destination"], observed=True, sort=False)
-    for (origin, dest), trucks in lanes:
-        out[f"truck_utilization.{origin}-{dest}"] = _ratio(
+    lanes = leaving.groupby(["origin", "destination", "carrier"], observed=True, sort=False)
+    for (origin, dest, carrier), trucks in lanes:
+        by = "" if carrier == DEFAULT else f":{carrier}"  # a lane's other carrier
+        out[f"truck_utilization.{origin}-{dest}{by}"] = _ratio(
             float(trucks["units"].sum()), float(trucks["capacity"].sum())
         )
     out["truck_utilization"] = _ratio(

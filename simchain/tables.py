@@ -48,6 +48,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     orders["units_returned"] = o["units_returned"].astype(np.int32)
     orders["tour_orders"] = o["tour_orders"].astype(np.int16)
     orders["service"] = _category(o["service"], chain.service.names)
+    orders["carrier"] = _category(o["carrier"], chain.carrier_names)
     event_names = list(chain.scenario.events)
     orders["presale_event"] = pd.Categorical.from_codes(
         o["presale_event"].astype(np.int64), categories=pd.Index(event_names)
@@ -135,6 +136,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         {
             "origin": _category(sh["origin"], chain.warehouse_names),
             "destination": _category(sh["destination"], chain.place_names),
+            "carrier": _category(sh["carrier"], chain.carrier_names),
             "scheduled": ts(sh["scheduled"]),
             "departure": ts(sh["departure"]),
             "arrival": ts(sh["arrival"]),

@@ -150,6 +150,17 @@ class Schedule:
             self.first_with_room += 1
         return parts
 
+    def next_departure(self, ready: float) -> float:
+        """When a parcel ready at `ready` would leave, if booked now (no booking made)."""
+        self._build_until(ready)
+        i = max(bisect_left(self.times, ready), self.first_with_room)
+        while True:
+            while i >= len(self.times):
+                self._build_until(self.times[-1] + HOURS_PER_DAY)
+            if self.room[i] >= 1:
+                return self.times[i]
+            i += 1
+
     def departures_before(self, t: float) -> int:
         """How many departures of the timetable are scheduled before `t`."""
         self._build_until(t)

@@ -27,6 +27,7 @@ from simchain.model.planning import Planner
 from simchain.model.service import ServiceClasses
 from simchain.model.suppliers import Supplier
 from simchain.model.warehouses import Warehouse
+from simchain.policies.carriers import DEFAULT, CarrierPolicy, CarrierView
 from simchain.policies.routing import RoutingPolicy
 from simchain.policies.sourcing import SupplierView
 from simchain.policies.stocking import PlannedPolicy
@@ -75,6 +76,7 @@ REPLENISHMENT_COLUMNS = {
 SHIPMENT_COLUMNS = {
     "origin": "h",
     "destination": "h",
+    "carrier": "b",
     "scheduled": "d",
     "departure": "d",
     "arrival": "d",
@@ -82,6 +84,9 @@ SHIPMENT_COLUMNS = {
     "units": "q",
     "shipments": "q",
 }
+
+
+CarrierOption = tuple[int, tuple[int, str], float, bool]  # carrier, lane key, mean transit, own
 
 
 class RegionRoutes:
@@ -179,9 +184,28 @@ class SupplyChain:
                     self.lane_schedules[(w, dest)] = Schedule(
                         lane.departures, scenario.calendar.start, self.lane_transit[(w, dest)]
                     )
+                # A lane's other carriers are lanes of their own, keyed "<region>:<carrier>",
+                # sharing the lane's disruptions.
+                for cname, carrier in lane.carriers.items():
+                    key = (w, f"{dest}:{cname}")
+                    self.lane_transit[key] = streams.sampler(
+                        f"transit/{origin}/{dest}/{cname}", carrier.transit_time
+                    )
+                    self.lane_cost[key] = carrier.cost_per_unit
+                    if hits:
+                        self.lane_gates[key] = self.lane_gates[(w, dest)]
+                    if carrier.departures is not None:
+                        self.lane_schedules[key] = Schedule(
+                            carrier.departures, scenario.calendar.start, self.lane_transit[key]
+                        )
         # Regions: candidate warehouses nearest first (mean lane transit), and lane lookups.
         self.nearest_first: list[list[int]] = []
-        self.region_lanes: list[dict[int, tuple[Sampler, float]]] = []
+        # Per region and candidate warehouse, the carriers: (name code, lane key, mean
+        # transit, own couriers), the lane's own first.
+        others = {c for ds in scenario.lanes.values() for ln in ds.values() for c in ln.carriers}
+        self.carrier_names = [DEFAULT, *sorted(others)]
+        self.region_carriers: list[dict[int, list[CarrierOption]]] = []
+        self.class_carrier: list[dict[int, int]] = []  # region -> service code -> carrier code
         self.lost_sales: list[bool] = []
         self.routes: list[RegionRoutes] = []
         self.couriers: list[Couriers | None] = []
@@ -194,9 +218,19 @@ class SupplyChain:
                 ),
             )
             self.nearest_first.append(list(cands))
-            self.region_lanes.append(
-                {w: (self.lane_transit[(w, name)], self.lane_cost[(w, name)]) for w in cands}
-            )
+            options = {}
+            for w in cands:
+                lane = scenario.lanes[self.warehouse_names[w]][name]
+                options[w] = [(0, (w, name), lane.transit_time.mean_value(), False)] + [
+                    (
+                        self.carrier_names.index(c),
+                        (w, f"{name}:{c}"),
+                        spec.transit_time.mean_value(),
+                        spec.own_couriers,
+                    )
+                    for c, spec in lane.carriers.items()
+                ]
+            self.region_carriers.append(options)
             self.lost_sales.append(region.unmet_demand == "lost_sales")
             self.routes.append(RegionRoutes(self, name, cands))
             self.couriers.append(
@@ -217,6 +251,15 @@ class SupplyChain:
             for name, ev in events
         ]
         self.service = ServiceClasses(scenario, streams)
+        self.carrier_choice: CarrierPolicy = scenario.carrier_choice
+        for region in scenario.regions.values():
+            self.class_carrier.append(
+                {
+                    self.service.names.index(c): self.carrier_names.index(k.carrier)
+                    for c, k in region.service_classes.items()
+                    if k.carrier is not None
+                }
+            )
         self.planner = Planner(self)
         self.forecast = Forecast(scenario, streams, self.planner.lookahead())
         # Customer patience: per region, orders in creation order with their deadlines.
@@ -363,20 +406,24 @@ class SupplyChain:
             wh.ready(oid)
 
     def ship_order(self, oid: int, wh: Warehouse) -> None:
-        """Hand a picked order to the lane carrier of its region."""
+        """Hand a packed order to a carrier of the lane to its region."""
         o = self.book.o
-        transit, cost = self.region_lanes[o["region"][oid]][wh.index]
+        r = o["region"][oid]
+        options = self.region_carriers[r][wh.index]
+        pick = 0 if len(options) == 1 else self._choose_carrier(oid, options)
+        code, lane, _, own_couriers = options[pick]
+        transit, cost = self.lane_transit[lane], self.lane_cost[lane]
         event = o["presale_event"][oid]
         # A pre-positioned parcel with its own transit leaves from near the buyers: it does
         # not ride the lane's trucks.
         own = self.presale_transit[event] if event >= 0 else None
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
+        o["carrier"][oid] = code
         o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
-        lane = (wh.index, self.region_names[o["region"][oid]])
         ((delay, _, truck),) = self._trip(lane, 1, own or transit, by_truck=own is None)
         arrival = truck.arrival if truck is not None else self.env.now + delay
-        couriers = self.couriers[o["region"][oid]]
+        couriers = None if own_couriers else self.couriers[r]
         at = couriers.delivery_time(arrival) if couriers is not None else arrival
         if truck is not None and at == arrival:
             truck.loads.append((self._deliver, oid))  # delivered as the truck arrives
@@ -384,6 +431,30 @@ class SupplyChain:
             self.agenda.schedule(
                 at - self.env.now if couriers is not None else delay, oid, self._delivered
             )
+
+    def _choose_carrier(self, oid: int, options: list[CarrierOption]) -> int:
+        """Ask the carrier choice policy, with each carrier's cost for this parcel and its
+        expected arrival (next departure with room, then the mean transit)."""
+        o = self.book.o
+        now = self.env.now
+        units = o["units"][oid] - o["units_lost"][oid]
+        wanted = self.class_carrier[o["region"][oid]].get(int(o["service"][oid]), -1)
+        views = []
+        for code, lane, mean, _ in options:
+            gate = self.lane_gates.get(lane)
+            ready = gate.departure(now) if gate is not None else now
+            schedule = self.lane_schedules.get(lane)
+            leave = schedule.next_departure(ready) if schedule is not None else ready
+            factor = gate.transit_factor(leave) if gate is not None else 1.0
+            views.append(
+                CarrierView(
+                    self.carrier_names[code],
+                    self.lane_cost[lane] * units,
+                    leave + mean * factor,
+                    code == wanted,
+                )
+            )
+        return self.carrier_choice.choose(views, o["promised"][oid])
 
     def _delivered(self, event: Timeout) -> None:
         self._deliver(cast(int, event.value))
@@ -554,8 +625,10 @@ class SupplyChain:
             n = schedule.departures_before(self.horizon)
             for i in sorted(set(range(n)) | set(schedule.trucks)):
                 truck = schedule.trucks.get(i)
+                place, _, carrier = dest.partition(":")
                 c["origin"].append(w)
-                c["destination"].append(self.place_names.index(dest))
+                c["destination"].append(self.place_names.index(place))
+                c["carrier"].append(self.carrier_names.index(carrier or DEFAULT))
                 c["scheduled"].append(schedule.times[i])
                 if truck is None:
                     leave = schedule.times[i]

@@ -58,12 +58,14 @@ ORDER_COLUMNS = {
     "units_to_return": "i",
     "tour_orders": "h",
     "service": "b",
+    "carrier": "b",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
     **{t: NAN for t in ("allocated", "pick_start", "picked", "pack_start", "packed", "shipped")},
     "delivered": NAN,
     "tour_orders": 0,
+    "carrier": -1,
     "status": AWAITING_STOCK,
     "presale_event": -1,
     "deposit": NAN,

@@ -37,3 +37,4 @@ class Registry:
 stocking = Registry("stocking")
 routing = Registry("routing")
 sourcing = Registry("sourcing")
+carriers = Registry("carrier choice")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from simchain.errors import Problem, suggest
+from simchain.policies.carriers import DEFAULT
 from simchain.policies.stocking import PeakPrebuild
 from simchain.scenario.schema import Scenario
 from simchain.timebase import days
@@ -173,6 +174,19 @@ def check(sc: Scenario) -> list[Problem]:
                     f"warehouse '{wid}' serves region '{rid}' but there is no lane "
                     f"lanes.{wid}.{rid}",
                 )
+        offered = {
+            c
+            for w in region.served_by
+            if (lane := sc.lanes.get(w, {}).get(rid)) is not None
+            for c in lane.carriers
+        }
+        for cname, service in region.service_classes.items():
+            if service.carrier is not None and service.carrier not in offered:
+                bad(
+                    (*base, "service_classes", cname, "carrier"),
+                    f"no lane to region '{rid}' offers carrier '{service.carrier}'"
+                    + suggest(service.carrier, sorted(offered)),
+                )
         weights = region.demand.sku_weights
         for sku in weights or {}:
             if sku not in sc.skus:
@@ -201,6 +215,13 @@ def check(sc: Scenario) -> list[Problem]:
                 )
             elif dest == origin:
                 bad(("lanes", origin, dest), "a lane must join two different nodes")
+            elif dests[dest].carriers and dest not in sc.regions:
+                bad(("lanes", origin, dest, "carriers"), "only lanes to regions offer carriers")
+            elif DEFAULT in dests[dest].carriers:
+                bad(
+                    ("lanes", origin, dest, "carriers", DEFAULT),
+                    f"'{DEFAULT}' is the lane's own carrier; use another name",
+                )
 
     if sc.calendar.warm_up >= sc.calendar.horizon:
         bad(

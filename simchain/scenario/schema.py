@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from simchain.policies import routing, sourcing, stocking
+from simchain.policies import carriers, routing, sourcing, stocking
+from simchain.policies.carriers import ByService, CarrierPolicy
 from simchain.policies.routing import NearestWithStock, RoutingPolicy
 from simchain.policies.sourcing import Single, SourcingPolicy
 from simchain.policies.stocking import MAX_UNITS, StockingPolicy
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     StockingSpec = StockingPolicy
     RoutingSpec = RoutingPolicy
     SourcingSpec = SourcingPolicy
+    CarrierSpec = CarrierPolicy
 else:
     StockingSpec = Annotated[
         Union[tuple(stocking.kinds.values())],  # noqa: UP007 - built from the registry
@@ -48,6 +50,10 @@ else:
     ]
     SourcingSpec = Annotated[
         Union[tuple(sourcing.kinds.values())],  # noqa: UP007
+        Field(discriminator="kind"),
+    ]
+    CarrierSpec = Annotated[
+        Union[tuple(carriers.kinds.values())],  # noqa: UP007
         Field(discriminator="kind"),
     ]
 
@@ -389,6 +395,9 @@ class ServiceClass(Block):
 
     share: float = Field(gt=0, le=1, description="share of the region's orders")
     promised_within: Duration = Field(gt=0)
+    carrier: Id | None = Field(
+        None, description="the lane carrier these orders ship with (carrier_choice by_service)"
+    )
 
 
 class Region(Block):
@@ -507,11 +516,27 @@ class Departures(Block):
         return sorted(times), (cap if cap is not None else math.inf)
 
 
+class Carrier(Block):
+    """Another carrier on a lane to a region, e.g. a premium express next to the economy
+    carrier that is the lane's own."""
+
+    transit_time: DurationDist = Field(description="from departure to arrival")
+    cost_per_unit: NonNegFloat = 0.0
+    departures: Departures | None = Field(None, description="cut-offs; none: leaves when ready")
+    own_couriers: bool = Field(
+        False, description="delivers with its own couriers, outside the region's last_mile cap"
+    )
+
+
 class Lane(Block):
     transit_time: DurationDist = Field(description="from departure to arrival")
     cost_per_unit: NonNegFloat = 0.0
     departures: Departures | None = Field(
         None, description="none: a shipment leaves as soon as it is ready"
+    )
+    carriers: dict[Id, Carrier] = Field(
+        default_factory=dict,
+        description="lanes to regions: carriers besides the lane's own ('default')",
     )
 
 
@@ -571,6 +596,9 @@ class Scenario(Block):
     lanes: dict[Id, dict[Id, Lane]] = Field(description="origin -> destination -> lane")
     costs: Costs = Field(default_factory=Costs)
     routing: RoutingSpec = Field(default_factory=NearestWithStock)
+    carrier_choice: CarrierSpec = Field(
+        default_factory=ByService, description="which carrier of a lane takes a parcel"
+    )
     events: dict[Id, Event] = Field(default_factory=dict)
     sku_popularity: SkuPopularity | None = Field(
         None, description="a popularity law over SKUs instead of per-SKU popularity"
