@@ -287,10 +287,11 @@ def test_random_outage_reaches_the_run_its_kpis_and_manifest(tmp_path: Path) -> 
         ({"random": RANDOM, "start": "2026-11-05", "end": "2026-11-06"}, "not both"),
         ({"start": "2026-11-05"}, "give start and end"),
         ({}, "give start and end"),
+        ({"random": {"every": "0h", "duration": "0h"}}, "cannot both be zero"),
     ],
-    ids=["both", "end-missing", "neither"],
+    ids=["both", "end-missing", "neither", "never-ending"],
 )
-def test_dates_or_random_exactly_one(fields: Data, message: str) -> None:
+def test_dates_or_random_exactly_one_and_sound(fields: Data, message: str) -> None:
     data = city(None)
     data["disruptions"] = {"storm": {"nodes": ["town"], **fields}}
     with pytest.raises(ScenarioError, match=message):

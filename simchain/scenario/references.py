@@ -147,6 +147,9 @@ def check(sc: Scenario) -> list[Problem]:
     for did, dis in sc.disruptions.items():
         if dis.start is not None and dis.end is not None and dis.end < dis.start:
             bad(("disruptions", did, "end"), "end is before start")
+        spec = dis.random
+        if spec is not None and spec.every.mean_value() + spec.duration.mean_value() <= 0:
+            bad(("disruptions", did, "random"), "every and duration cannot both be zero")
         if dis.stock_lost > 0 and not any(n in sc.warehouses for n in dis.nodes):
             bad(
                 ("disruptions", did, "stock_lost"),
