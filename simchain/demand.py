@@ -5,10 +5,13 @@ within the first hour of an event day per declared sub-interval (minutes). Withi
 the count is Poisson(expected) and the times are uniform, which is exact for such a rate. The
 expected orders of a day are
 
-    orders_per_day x weekday_shape[weekday] x product of the multipliers of active events,
+    orders_per_day x weekday_shape[weekday] x product of the multipliers of active events
+                   x product of the demand_factor of disruptions covering the day,
 
 spread over the day by the hourly shape of the active event that starts last (else the
-region's own). Pre-sale orders of an event are split off (Poisson splitting) and drawn up
+region's own). A disruption's demand shock scales the day's rate before any count is drawn,
+so arrivals stay an exact Poisson process; the forecast builds its profile without shocks
+(nobody foresaw them). Pre-sale orders of an event are split off (Poisson splitting) and drawn up
 front from their own stream, so their deposits can be known before the wave.
 """
 
@@ -53,8 +56,14 @@ def _normalise(values: list[float] | None, n: int) -> np.ndarray:
 class DemandProfile:
     """The expected orders of one region over the calendar."""
 
-    def __init__(self, scenario: Scenario, region: str):
+    def __init__(self, scenario: Scenario, region: str, shocks: bool = True):
+        """`shocks=False`: the demand that could be foreseen, without disruptions' shocks."""
         demand = scenario.regions[region].demand
+        self.region = region
+        self.scenario = scenario
+        self.shocks = shocks and any(
+            region in d.nodes and d.demand_factor != 1 for d in scenario.disruptions.values()
+        )
         self.start = scenario.calendar.start
         self.base = demand.orders_per_day
         week = np.ones(7) if demand.weekday_shape is None else np.asarray(demand.weekday_shape)
@@ -78,6 +87,8 @@ class DemandProfile:
         mult = self.base * self.weekday[self.date(day).weekday()]
         for _, ev in self.active(day):
             mult *= ev.multiplier
+        if self.shocks:
+            mult *= self.scenario.demand_factor(self.region, self.date(day))
         return float(mult)
 
     def presale(self, day: int) -> tuple[int, Event] | None:

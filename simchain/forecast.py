@@ -5,7 +5,8 @@ For a period p and SKU s of a region, the truth is expected orders(p) x mean lin
 share of s x mean units per line. The forecast multiplies it by exp(N(mu, sigma)) with
 sigma^2 = ln(1 + cv^2) and mu = ln(1 + bias) - sigma^2 / 2, so the ratio forecast/truth has
 mean 1 + bias and coefficient of variation cv. Periods touching a day with an active event
-whose multiplier is not 1 use the `during_events` error when one is declared.
+whose multiplier is not 1 use the `during_events` error when one is declared. Disruptions'
+demand shocks are not foreseen: the truth here is the demand without them.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Forecast:
         self.expected: dict[str, np.ndarray] = {}
         self.forecast: dict[str, np.ndarray] = {}
         for region in self.regions:
-            profile = DemandProfile(scenario, region)
+            profile = DemandProfile(scenario, region, shocks=False)  # shocks are unforeseen
             demand = scenario.regions[region].demand
             hours, cum = profile.cumulative(days)
             orders = np.diff(np.interp(edges, hours, cum))

@@ -140,6 +140,14 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         for role in ROLES
         if (crew := getattr(wh, role)) is not None
     )
+    losses = tables.get("losses")  # stock destroyed by disruptions
+    gone = (
+        losses[losses["time"] >= w.begin]
+        if losses is not None
+        else pd.DataFrame({"sku": pd.Series(dtype=object), "units": pd.Series(dtype=float)})
+    )
+    k["stock_lost_units"] = float(gone["units"].sum())
+    k["stock_lost_cost"] = float((gone["units"] * gone["sku"].map(unit_cost).astype(float)).sum())
     k["total_cost"] = (
         k["holding_cost"]
         + k["ordering_cost"]
@@ -147,6 +155,7 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         + k["transport_cost"]
         + k["shortage_cost"]
         + k["labour_cost"]
+        + k["stock_lost_cost"]
     )
     k["cost_per_order"] = _ratio(k["labour_cost"] + k["transport_cost"], k["delivered_orders"])
     k.update(crew_utilization(orders, sc, w, "pickers"))

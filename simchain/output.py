@@ -17,6 +17,7 @@ import pandas as pd
 import simpy
 import yaml
 
+from simchain.disruptions import dated
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 
@@ -26,6 +27,7 @@ RUN_TABLES = (
     "inventory",
     "replenishments",
     "returns",
+    "losses",
     "levels",
     "forecast",
     "daily",
@@ -56,7 +58,8 @@ def atomic_text(path: Path, text: str) -> None:
 
 
 def scenario_yaml(sc: Scenario) -> str:
-    """The fully resolved scenario as YAML: loading it gives the same Scenario back."""
+    """The fully resolved scenario as YAML: loading it gives the same Scenario back. Random
+    disruptions stay random here (their dated windows are in the manifest)."""
     data = sc.model_dump(mode="json", exclude_none=True)
     return "# Fully resolved scenario of this run (defaults filled in).\n" + yaml.safe_dump(
         data, sort_keys=False, allow_unicode=True
@@ -90,6 +93,8 @@ def manifest(result: SimulationResult, command: list[str] | None) -> dict[str, A
         "wall_time_s": round(result.wall_time_s, 3),
         "stats": {k: round(v, 3) for k, v in result.stats.items()},
         "command_line": command if command is not None else sys.argv,
+        # The disruption windows the run met, random ones dated (scenario.yaml keeps `random`).
+        "disruptions": dated(result.resolved or result.scenario),
         "files": ["kpis.csv", *(f"{t}.parquet" for t in RUN_TABLES), "scenario.yaml"],
     }
 

@@ -20,7 +20,8 @@ from simchain.window import Window
 
 @dataclass
 class SimulationResult:
-    """What a run produced: `kpis` (metric -> value) and `tables` (name -> DataFrame)."""
+    """What a run produced: `kpis` (metric -> value) and `tables` (name -> DataFrame).
+    `scenario` is the one given; `resolved` the one the run saw, random disruptions dated."""
 
     scenario: Scenario
     seed: int
@@ -29,6 +30,7 @@ class SimulationResult:
     tables: dict[str, pd.DataFrame]
     wall_time_s: float
     stats: dict[str, float] = field(default_factory=dict)
+    resolved: Scenario | None = None
 
     def kpi_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"metric": list(self.kpis), "value": list(self.kpis.values())})
@@ -40,13 +42,12 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> Simulat
     chain = SupplyChain(scenario, Streams(seed, replication))
     chain.run()
     sim_s = time.perf_counter() - t0
+    seen = chain.scenario  # random disruptions dated: what tables and KPIs must measure
     tables = build_tables(chain)
-    tables["daily"] = daily(tables, scenario)
-    tables["suppliers"] = supplier_scorecard(
-        tables["replenishments"], scenario, Window.of(scenario)
-    )
-    tables["resources"] = resources(tables, scenario)
-    kpis = kpi_functions.compute(tables, scenario)
+    tables["daily"] = daily(tables, seen)
+    tables["suppliers"] = supplier_scorecard(tables["replenishments"], seen, Window.of(seen))
+    tables["resources"] = resources(tables, seen)
+    kpis = kpi_functions.compute(tables, seen)
     wall = time.perf_counter() - t0
     recorded = (
         chain.book.orders.nbytes()
@@ -62,4 +63,4 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> Simulat
         "recorded_bytes": float(recorded),
         "recorded_bytes_per_order": recorded / n if n else float("nan"),
     }
-    return SimulationResult(scenario, seed, replication, kpis, tables, wall, stats)
+    return SimulationResult(scenario, seed, replication, kpis, tables, wall, stats, seen)

@@ -30,8 +30,8 @@ def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
 
 
 def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
-    """The run's tables: orders, order_lines, inventory, replenishments, returns, levels,
-    forecast, shipments (truck departures on scheduled lanes)."""
+    """The run's tables: orders, order_lines, inventory, replenishments, returns, losses,
+    levels, forecast, shipments (truck departures on scheduled lanes)."""
     start: dt.date = chain.scenario.calendar.start
     ts = lambda hours: clock_to_timestamps(start, hours)  # noqa: E731
     o = chain.book.orders.arrays()
@@ -121,6 +121,16 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "scrapped": rt["scrapped"].copy(),
         }
     )
+    ls = chain.loss_log.arrays()
+    losses = pd.DataFrame(
+        {
+            "time": ts(ls["time"]),
+            "warehouse": _category(ls["warehouse"], chain.warehouse_names),
+            "sku": _category(ls["sku"], chain.sku_names),
+            "units": ls["units"].copy(),
+            "disruption": _category(ls["disruption"], chain.disruption_names),
+        }
+    )
     lv = chain.planner.log.arrays()
     levels = pd.DataFrame(
         {
@@ -151,6 +161,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         "inventory": inventory,
         "replenishments": replenishments,
         "returns": returns,
+        "losses": losses,
         "levels": levels,
         "forecast": chain.forecast.table(start),
         "shipments": shipments,

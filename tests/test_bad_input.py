@@ -274,6 +274,83 @@ def test_bad_value_is_echoed_literally(tmp_path):
     check_error(proc, line, "regions.hangzhou.unmet_demand", "found '[/b]'")
 
 
+ROUTING = "routing: {kind: nearest_with_stock}"
+
+
+@pytest.mark.parametrize(
+    ("block", "anchor", "path", "fragments"),
+    [
+        (
+            "    start: 2026-10-01\n    end: 2026-10-03\n    random: {every: 30d, duration: 2d}"
+            "\n    nodes: [hz_dc]",
+            "  flood:",
+            "disruptions.flood",
+            ("give either start and end, or random, not both",),
+        ),
+        (
+            "    end: 2026-10-03\n    nodes: [hz_dc]",
+            "  flood:",
+            "disruptions.flood",
+            ("give start and end (dates), or random",),
+        ),
+        (
+            "    random: {every: 30, duration: 2d}\n    nodes: [hz_dc]",
+            "random: {every: 30,",
+            "disruptions.flood.random.every",
+            ("needs a unit",),
+        ),
+        (
+            "    random: {every: 30d, duration: 2d}\n    nodes: [hz_dc]\n    stock_lost: 1.5",
+            "stock_lost: 1.5",
+            "disruptions.flood.stock_lost",
+            ("less than or equal to 1", "found 1.5"),
+        ),
+        (
+            "    start: 2026-10-01\n    end: 2026-10-03\n    nodes: [hangzhou]\n"
+            "    stock_lost: 0.3",
+            "stock_lost: 0.3",
+            "disruptions.flood.stock_lost",
+            ("nodes names none", "warehouse"),
+        ),
+        (
+            "    start: 2026-10-01\n    end: 2026-10-03\n    nodes: [hangzhou]\n"
+            "    demand_factor: -2",
+            "demand_factor: -2",
+            "disruptions.flood.demand_factor",
+            ("greater than or equal to 0", "found -2"),
+        ),
+        (
+            "    start: 2026-10-01\n    end: 2026-10-03\n    nodes: [hz_dc]\n"
+            "    demand_factor: 1.5",
+            "demand_factor: 1.5",
+            "disruptions.flood.demand_factor",
+            ("nodes names none", "region"),
+        ),
+        (
+            "    start: 2026-10-01\n    end: 2026-10-03\n    nodes: [hangzou]\n"
+            "    demand_factor: 1.5",
+            "nodes: [hangzou]",
+            "disruptions.flood.nodes.0",
+            ("'hangzou'", "did you mean 'hangzhou'?"),
+        ),
+    ],
+    ids=[
+        "dates-and-random",
+        "start-missing",
+        "random-bare-number",
+        "stock-lost-above-1",
+        "stock-lost-no-warehouse",
+        "demand-factor-negative",
+        "demand-factor-no-region",
+        "unknown-node",
+    ],
+)
+def test_bad_disruption(tmp_path, block, anchor, path, fragments):
+    new = f"{ROUTING}\n\ndisruptions:\n  flood:\n{block}\n"
+    proc, line = validate_edited(tmp_path, ROUTING, new, anchor)
+    check_error(proc, line, path, *fragments)
+
+
 def test_missing_file(tmp_path):
     proc = simchain(tmp_path, "run", "no_such_scenario.yaml", "--days", "20")
     assert "Traceback" not in proc.stderr, proc.stderr

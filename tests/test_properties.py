@@ -10,11 +10,12 @@ pre-sales, a Zipf popularity law and a forecast error (also one during events). 
 and then are late, reject defective units, have a minimum order quantity, their own prices,
 calendar outages near the start or random outages; a warehouse may buy from several suppliers
 (primary_backup, split, cheapest, fastest); a stocking policy may be planned (forecast_driven,
-peak_prebuild for one of the events) and may see the echelon inventory position.
+peak_prebuild for one of the events) and may see the echelon inventory position. Now and
+then disruptions (dated or random) destroy stock at a warehouse and shock a region's demand.
 
 Properties, all read from the run's tables (never from simulator internals):
 
-1. units are conserved per (warehouse, SKU), rejected units included;
+1. units are conserved per (warehouse, SKU), rejected and destroyed units included;
 2. every order is in exactly one state, consistent with its stage times and its units (and
    with patience, pickers, pre-sales and returns);
 3. stock is never negative, and the stocking policy is always respected (local or echelon
@@ -277,6 +278,32 @@ def events(draw: st.DrawFn, start: dt.date, regions: list[str]) -> Data:
 
 
 @st.composite
+def disruption_blocks(
+    draw: st.DrawFn, start: dt.date, warehouses: list[str], regions: list[str]
+) -> Data:
+    """1-2 disruptions that destroy stock at a warehouse and shock a region's demand, dated
+    near the start or random."""
+    out: Data = {}
+    for i in range(draw(st.integers(1, 2))):
+        dis: Data = {"nodes": [draw(st.sampled_from(warehouses)), draw(st.sampled_from(regions))]}
+        if draw(st.booleans()):
+            first = start + dt.timedelta(days=draw(st.integers(-2, 12)))
+            dis["start"] = first
+            dis["end"] = first + dt.timedelta(days=draw(st.integers(0, 4)))
+        else:
+            dis["random"] = {
+                "every": draw(duration_dists(24, 10 * 24)),
+                "duration": draw(duration_dists(6, 4 * 24)),
+            }
+        if draw(st.booleans()):
+            dis["stock_lost"] = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
+        if draw(st.booleans()):
+            dis["demand_factor"] = draw(st.floats(0, 3, allow_nan=False))
+        out[f"dis{i}"] = dis
+    return out
+
+
+@st.composite
 def supplier_blocks(draw: st.DrawFn, skus: Data, start: dt.date) -> Data:
     """1-3 suppliers; now and then a capacity, lateness, defects, a minimum order quantity,
     prices, calendar outages near the start and random outages."""
@@ -510,6 +537,8 @@ def scenarios(draw: st.DrawFn) -> Data:
         if draw(st.booleans()):
             returns["restock_share"] = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
         data["returns"] = returns
+    if draw(st.integers(0, 3)) == 0:
+        data["disruptions"] = draw(disruption_blocks(start, sorted(warehouses), sorted(regions)))
     if draw(st.booleans()):
         data["forecast"] = {
             "period": draw(durations(6, 7 * 24)),
@@ -619,8 +648,9 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
     """initial on hand + units received, accepted and put away (stocked) + returned units
     restocked = units served or owed to customer lines (line units minus lost, orders not
     cancelled) + units claimed by downstream transfer orders - units still owed (final
-    backorders) + final on hand; and final on order = units ordered but not yet received, plus
-    accepted units not yet put away (rejected units leave the order book on arrival).
+    backorders) + units destroyed by disruptions (losses) + final on hand; and final on order
+    = units ordered but not yet received, plus accepted units not yet put away (rejected
+    units leave the order book on arrival).
 
     A cancelled order gives back what it was allocated and withdraws what it was owed, so its
     lines count for nothing."""
@@ -643,6 +673,8 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
     on_dock = docked.sum()
     restocked = t["returns"].groupby(["warehouse", "sku"])["restocked"].sum()
     claimed = rep[rep["kind"] == "transfer"].groupby(["source", "sku"])["quantity"].sum()
+    destroyed = t["losses"].groupby(["warehouse", "sku"])["units"].sum()
+    assert (t["losses"]["units"] > 0).all()
     open_rep = rep[rep["received"].isna()]
     still_on_order = open_rep.groupby(["destination", "sku"])["quantity"].sum()
     open_transfers = open_rep[open_rep["kind"] == "transfer"]
@@ -670,13 +702,15 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
                 int(net.get(key, 0))
                 + int(claimed.get(key, 0))
                 - int(last["backorders"])
+                + int(destroyed.get(key, 0))
                 + int(last["on_hand"])
             )
             assert inflow == outflow, (
                 f"{key}: initial {first['on_hand']} + accepted {received.get(key, 0)} + "
                 f"restocked {restocked.get(key, 0)} != line units net of lost "
                 f"{net.get(key, 0)} + transfers claimed {claimed.get(key, 0)} - still owed "
-                f"{last['backorders']} + final on hand {last['on_hand']}"
+                f"{last['backorders']} + destroyed {destroyed.get(key, 0)} + final on hand "
+                f"{last['on_hand']}"
             )
             assert int(last["on_order"]) == int(still_on_order.get(key, 0)) + int(
                 on_dock.get(key, 0)

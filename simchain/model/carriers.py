@@ -25,7 +25,8 @@ class LaneGate:
 
     def __init__(self, disruptions: Sequence[Disruption], start: dt.date):
         def span(d: Disruption) -> tuple[float, float]:
-            return date_to_clock(start, d.start), date_to_clock(start, d.end) + HOURS_PER_DAY
+            first, last = d.window
+            return date_to_clock(start, first), date_to_clock(start, last) + HOURS_PER_DAY
 
         closed = sorted(span(d) for d in disruptions if d.lanes_closed)
         self.closed: list[tuple[float, float]] = []

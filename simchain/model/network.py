@@ -16,6 +16,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
+from simchain import disruptions
 from simchain.advance import AdvanceDemand
 from simchain.demand import RegionDemand, merge
 from simchain.forecast import Forecast
@@ -35,7 +36,7 @@ from simchain.recording import NAN, Columns
 from simchain.scenario.distributions import UNIT_UNIFORM, Sampler
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
-from simchain.timebase import HOURS_PER_DAY
+from simchain.timebase import HOURS_PER_DAY, date_to_clock
 
 INVENTORY_COLUMNS = {
     "time": "d",
@@ -56,6 +57,7 @@ RETURN_COLUMNS = {
     "restocked": "i",
     "scrapped": "i",
 }
+LOSS_COLUMNS = {"time": "d", "warehouse": "h", "sku": "i", "units": "q", "disruption": "h"}
 REPLENISHMENT_COLUMNS = {
     "order_id": "q",
     "placed": "d",
@@ -115,6 +117,8 @@ class SupplyChain:
     """All actors of one run, wired together; `run()` simulates the whole horizon."""
 
     def __init__(self, scenario: Scenario, streams: Streams):
+        # Random disruptions dated from their own streams: the run sees only dated ones.
+        scenario = disruptions.resolve(scenario, streams)
         self.scenario = scenario
         self.streams = streams
         self.env = simpy.Environment()
@@ -133,6 +137,8 @@ class SupplyChain:
         self.inventory_log = Columns(INVENTORY_COLUMNS)
         self.replenishment_log = Columns(REPLENISHMENT_COLUMNS)
         self.shipment_log = Columns(SHIPMENT_COLUMNS)
+        self.loss_log = Columns(LOSS_COLUMNS)  # stock destroyed by disruptions
+        self.disruption_names = list(scenario.disruptions)
         self.routing: RoutingPolicy = scenario.routing
 
         self.suppliers = {
@@ -327,11 +333,33 @@ class SupplyChain:
             [(r, part) for r, d in enumerate(demands) for part in d.presale_orders()],
         )
         self.env.process(self._customers(demands))
+        self._schedule_stock_losses()
         if any(p is not None for p in self.patience):
             self.env.process(self._patience_sweep())
         self.env.run(until=self.horizon)
         self._flush_open_replenishments()
         self._record_shipments()
+
+    def _schedule_stock_losses(self) -> None:
+        """One event per disruption that destroys stock, at its first instant (a start before
+        the run destroys nothing: the initial stock is what was left)."""
+        sc = self.scenario
+        for i, d in enumerate(sc.disruptions.values()):
+            hit = [self._by_name[n] for n in d.nodes if n in self._by_name]
+            at = date_to_clock(sc.calendar.start, d.window[0])
+            if d.stock_lost > 0 and hit and 0 <= at < self.horizon:
+                Timeout(self.env, at, (i, hit, d.stock_lost)).callbacks.append(self._stock_lost)
+
+    def _stock_lost(self, event: Timeout) -> None:
+        i, hit, share = cast(tuple[int, list[Warehouse], float], event.value)
+        c = self.loss_log.cols
+        for wh in hit:
+            for s, units in wh.lose_stock(share):
+                c["time"].append(self.env.now)
+                c["warehouse"].append(wh.index)
+                c["sku"].append(s)
+                c["units"].append(units)
+                c["disruption"].append(i)
 
     def _customers(self, demands: list[RegionDemand]) -> Generator[simpy.Event, Any, None]:
         """All customers: a day of every region's arrivals drawn in bulk (each region from its

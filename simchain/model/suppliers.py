@@ -13,12 +13,27 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 
 from simchain.model.lines import FluidLine
 from simchain.scenario.distributions import UNIT_UNIFORM
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
+
+
+def renewal_spans(
+    up: Callable[[], float], down: Callable[[], float], horizon: float
+) -> list[tuple[float, float]]:
+    """[begin, end) clock intervals of random outages starting before the horizon: an up-time
+    from the start of the run, then outage and up-time in turn (RandomOutages)."""
+    spans = []
+    t = up()
+    while t < horizon:
+        d = down()
+        spans.append((t, t + d))
+        t += d + up()
+    return spans
 
 
 def outage_intervals(
@@ -34,11 +49,7 @@ def outage_intervals(
     if spec.random_outages is not None:
         up = streams.sampler(f"outages/{name}/up", spec.random_outages.every)
         down = streams.sampler(f"outages/{name}/duration", spec.random_outages.duration)
-        t = up()
-        while t < horizon:
-            d = down()
-            spans.append((t, t + d))
-            t += d + up()
+        spans += renewal_spans(up, down, horizon)
     merged: list[tuple[float, float]] = []
     for b, e in sorted(s for s in spans if s[1] > s[0]):
         if merged and b <= merged[-1][1]:

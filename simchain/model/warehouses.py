@@ -271,6 +271,22 @@ class Warehouse:
             self.position_fell(sku)
         self.log(sku)
 
+    def lose_stock(self, share: float) -> list[tuple[int, int]]:
+        """A fire or flood destroys `share` of every SKU's free stock on hand (rounded down to
+        the unit); stock allocated to orders waiting for a picker is spared. The position
+        falls, so the policies are asked to review. Returns (sku, units destroyed) per SKU hit."""
+        lost = []
+        for s, have in enumerate(self.on_hand):
+            units = math.floor(round(share * have, 6))  # 0.29 x 100 is 29, not 28.999...
+            if units > 0:
+                self.on_hand[s] -= units
+                self.position_fell(s)
+                self.log(s)
+                lost.append((s, units))
+        if lost and self.receiving.dock:
+            self.receiving.make_room()
+        return lost
+
     def cancel(self, oid: int) -> bool:
         """Cancel an order that has not started picking: withdraw its backorders and put its
         allocated units back on hand. Returns whether it was cancelled."""

@@ -146,8 +146,21 @@ def check(sc: Scenario) -> list[Problem]:
             node = sc.sources(node)[0]
 
     for did, dis in sc.disruptions.items():
-        if dis.end < dis.start:
+        if dis.start is not None and dis.end is not None and dis.end < dis.start:
             bad(("disruptions", did, "end"), "end is before start")
+        spec = dis.random
+        if spec is not None and spec.every.mean_value() + spec.duration.mean_value() <= 0:
+            bad(("disruptions", did, "random"), "every and duration cannot both be zero")
+        if dis.stock_lost > 0 and not any(n in sc.warehouses for n in dis.nodes):
+            bad(
+                ("disruptions", did, "stock_lost"),
+                "stock is lost at warehouses, but nodes names none: add a warehouse id",
+            )
+        if dis.demand_factor != 1 and not any(n in sc.regions for n in dis.nodes):
+            bad(
+                ("disruptions", did, "demand_factor"),
+                "demand shocks hit regions, but nodes names none: add a region id",
+            )
         for i, node in enumerate(dis.nodes):
             if node not in sc.warehouses and node not in sc.regions:
                 bad(

@@ -114,7 +114,8 @@ class Outage(Block):
 
 
 class RandomOutages(Block):
-    """Unplanned outages: up-times and outage durations drawn from distributions."""
+    """Unplanned outages (of a supplier, or disruptions): up-times and outage durations drawn
+    from distributions, as an alternating renewal process from the start of the run."""
 
     every: DurationDist = Field(description="time from the end of one outage to the next")
     duration: DurationDist
@@ -551,10 +552,15 @@ class Costs(Block):
 
 class Disruption(Block):
     """Something going wrong over dates at some warehouses and regions (`nodes`): the lanes
-    into and out of them closed or slowed, their couriers and pickers cut."""
+    into and out of them closed or slowed, their couriers and pickers cut, their demand
+    shocked, stock destroyed. Dated by `start` and `end`, or `random`: windows drawn when a
+    run starts (each from the disruption's own stream), so every policy meets the same ones."""
 
-    start: Date
-    end: Date = Field(description="last day (inclusive)")
+    start: Date | None = Field(None, description="first day (or give `random`)")
+    end: Date | None = Field(None, description="last day (inclusive)")
+    random: RandomOutages | None = Field(
+        None, description="instead of start and end: gaps and durations of random windows"
+    )
     nodes: list[Id] = Field(min_length=1, description="warehouse and region ids hit")
     lanes_closed: bool = Field(
         False, description="lanes touching the nodes carry nothing: shipments wait it out"
@@ -566,9 +572,32 @@ class Disruption(Block):
     picker_factor: NonNegFloat = Field(
         1.0, description="share of warehouse staff (pickers, packers, receivers) on duty left"
     )
+    demand_factor: NonNegFloat = Field(
+        1.0, description="orders of the regions hit x this (a shock the forecast does not see)"
+    )
+    stock_lost: float = Field(
+        0.0, ge=0, le=1, description="share of on-hand stock destroyed at the start (warehouses)"
+    )
+
+    @model_validator(mode="after")
+    def _dated_or_random(self) -> Disruption:
+        if self.random is not None and (self.start is not None or self.end is not None):
+            raise ValueError("give either start and end, or random, not both")
+        if self.random is None and (self.start is None or self.end is None):
+            raise ValueError("give start and end (dates), or random")
+        return self
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date]:
+        """First and last day. Random disruptions have none until a run dates them
+        (simchain.disruptions.resolve); asking before is a bug, not bad input."""
+        if self.start is None or self.end is None:
+            raise RuntimeError("a random disruption must be resolved into dated windows first")
+        return self.start, self.end
 
     def covers(self, day: dt.date) -> bool:
-        return self.start <= day <= self.end
+        first, last = self.window
+        return first <= day <= last
 
 
 class SkuPopularity(Block):
@@ -652,6 +681,14 @@ class Scenario(Block):
             if region in d.nodes and d.covers(day):
                 cap *= d.courier_factor
         return cap
+
+    def demand_factor(self, region: str, day: dt.date) -> float:
+        """Demand shocks on a region's arrival rate on a day (overlapping ones multiply)."""
+        return math.prod(
+            d.demand_factor
+            for d in self.disruptions.values()
+            if region in d.nodes and d.demand_factor != 1 and d.covers(day)
+        )
 
     def crew_headcount(
         self, warehouse: str, role: Role = "pickers"
