@@ -65,12 +65,17 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k: dict[str, float] = {}
 
     obs = orders[orders["created"] >= w.begin]
+    cust = customer_orders(obs)  # a split order's parts count once from here on
     units = float(obs["units"].sum())
-    k["orders"] = float(len(obs))
+    k["orders"] = float(len(cust))
     k["units_demanded"] = units
     k["fill_rate"] = _ratio(float(obs["units_from_stock"].sum()), units)
-    k["order_fill_rate"] = _ratio(float((obs["units_from_stock"] == obs["units"]).sum()), len(obs))
-    due = obs[obs["promised"] < w.end]
+    k["order_fill_rate"] = _ratio(
+        float((cust["units_from_stock"] == cust["units"]).sum()), len(cust)
+    )
+    if sc.routing.split:
+        k["split_orders"] = float(obs.loc[obs["split_of"] >= 0, "split_of"].nunique())
+    due = cust[cust["promised"] < w.end]
     on_time = (due["status"] == "delivered") & (due["delivered"] <= due["promised"])
     otif = on_time & (due["units_lost"] == 0)
     k["otif"] = _ratio(float(otif.sum()), len(due))
@@ -79,7 +84,7 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
             k[f"otif.{name}"] = _ratio(float(hit.sum()), len(hit))
     k["lost_sales_units"] = float(obs["units_lost"].sum())
     k["backordered_units"] = float(obs["units_backordered"].sum())
-    k["cancelled_orders"] = float((obs["status"] == "cancelled").sum())
+    k["cancelled_orders"] = float((cust["status"] == "cancelled").sum())
     k["presale_orders"] = float(obs["presale_event"].notna().sum())
     returns = tables.get("returns")
     k["returned_units"] = (
@@ -87,14 +92,14 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         if returns is not None
         else 0.0
     )
-    done = obs[obs["status"] == "delivered"]
+    done = cust[cust["status"] == "delivered"]
     cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
     k["delivered_orders"] = float(len(done))
     k["cycle_time_mean_h"] = float(cycle.mean()) if len(cycle) else float("nan")
     k["cycle_time_p50_h"] = float(np.percentile(cycle, 50)) if len(cycle) else float("nan")
     k["cycle_time_p95_h"] = float(np.percentile(cycle, 95)) if len(cycle) else float("nan")
     for within in (48, 72):
-        judged = obs[obs["created"] + within * HOUR <= w.end]
+        judged = cust[cust["created"] + within * HOUR <= w.end]
         fast = judged["delivered"] - judged["created"] <= within * HOUR
         k[f"delivered_within_{within}h"] = _ratio(float(fast.sum()), len(judged))
 
@@ -182,6 +187,33 @@ def backlog(daily: pd.DataFrame) -> dict[str, float]:
         "backlog_peak_orders": float(level[peak]),
         "backlog_clear_days": float(after[0]) if len(after) else float("nan"),
     }
+
+
+def customer_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer order: a split order's parts folded into their first, delivered
+    when its last part is (parts lost to a stockout aside), cancelled if any part was."""
+    parts = orders["split_of"] >= 0
+    if not parts.any():
+        return orders
+    root = orders["split_of"].where(parts, orders["order_id"])
+    by = orders.groupby(root, sort=False)
+    out = by.agg(
+        created=("created", "first"),
+        promised=("promised", "first"),
+        service=("service", "first"),
+        units=("units", "sum"),
+        units_from_stock=("units_from_stock", "sum"),
+        units_lost=("units_lost", "sum"),
+        delivered=("delivered", "max"),
+    )
+    status = orders["status"].astype(str)
+    arrived = (status == "delivered").groupby(root, sort=False).any()
+    settled = status.isin(["delivered", "lost"]).groupby(root, sort=False).all()
+    cancelled = (status == "cancelled").groupby(root, sort=False).any()
+    whole = (arrived & settled).to_numpy()
+    out["delivered"] = out["delivered"].where(whole)
+    out["status"] = np.where(whole, "delivered", np.where(cancelled, "cancelled", "open"))
+    return out.reset_index(drop=True)
 
 
 def crew_utilization(orders: pd.DataFrame, sc: Scenario, w: Window, role: Role) -> dict[str, float]:

@@ -49,6 +49,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     orders["tour_orders"] = o["tour_orders"].astype(np.int16)
     orders["service"] = _category(o["service"], chain.service.names)
     orders["carrier"] = _category(o["carrier"], chain.carrier_names)
+    orders["split_of"] = o["split_of"].copy()
     event_names = list(chain.scenario.events)
     orders["presale_event"] = pd.Categorical.from_codes(
         o["presale_event"].astype(np.int64), categories=pd.Index(event_names)

@@ -91,3 +91,75 @@ def test_fastest_and_least_loaded_spill_over_when_the_near_queue_grows() -> None
     o = res.tables["orders"]
     wait = (o["pick_start"] - o["allocated"]) / pd.Timedelta(hours=1)
     assert wait[o["warehouse"] == "near"].max() < 20  # it never takes an order it cannot turn
+
+
+def split_network(split: bool) -> Data:
+    """The near warehouse stocks only `a`, the far one only `b`; orders want both."""
+
+    def wh(stock: dict[str, int]) -> Data:
+        return {
+            "replenished_from": "vendor",
+            "initial_stock": stock,
+            "stocking": {
+                "skus": {s: {"kind": "base_stock", "S": n} for s, n in stock.items()},
+                "default": {"kind": "base_stock", "S": 0},
+            },
+        }
+
+    return {
+        "schema_version": 1,
+        "name": "split",
+        "calendar": {"start": "2026-11-01", "horizon": "6d", "warm_up": "1d"},
+        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}, "b": {"unit_cost": 5.0, "price": 9.0}},
+        "suppliers": {"vendor": {"lead_time": "1d"}},
+        "warehouses": {"near": wh({"a": 100000}), "far": wh({"b": 100000})},
+        "regions": {
+            "town": {
+                "served_by": ["near", "far"],
+                "demand": {
+                    "orders_per_day": 200,
+                    "lines_per_order": 2,
+                    "sku_weights": {"a": 1.0, "b": 1.0},
+                },
+                "promised_within": "60h",
+            }
+        },
+        "lanes": {
+            "near": {"town": {"transit_time": "1d"}},
+            "far": {"town": {"transit_time": "2d"}},
+        },
+        "routing": {"kind": "nearest_with_stock", "split": split},
+    }
+
+
+def test_split_shipments_send_each_line_from_a_warehouse_holding_it() -> None:
+    """With splits, an order wanting a and b ships a from near and b from far: two parts,
+    both served from stock; the customer order counts once and is delivered with its last
+    part. Without, it waits at the nearest warehouse for what it lacks."""
+    split = simulate(validate(split_network(True), "<test>"), seed=3)
+    whole = simulate(validate(split_network(False), "<test>"), seed=3)
+    o, lines = split.tables["orders"], split.tables["order_lines"]
+    parts = o[o["split_of"] >= 0]
+    assert len(parts) > 200
+    both = o[o["order_id"].isin(parts["split_of"])]
+    assert (both["warehouse"] == "near").all() and (parts["warehouse"] == "far").all()
+    line_wh = lines["order_id"].map(o.set_index("order_id")["warehouse"])
+    assert (lines.loc[line_wh == "near", "sku"] == "a").all()
+    assert (lines.loc[line_wh == "far", "sku"] == "b").all()
+    assert (o["units_from_stock"] == o["units"]).all()
+    k, k0 = split.kpis, whole.kpis
+    assert (
+        k["orders"]
+        == k0["orders"]
+        == (o["split_of"] < 0).sum()
+        - (o.loc[o["split_of"] < 0, "created"] < pd.Timestamp("2026-11-02")).sum()
+    )
+    assert (
+        k["split_orders"]
+        == parts.loc[parts["created"] >= pd.Timestamp("2026-11-02"), "split_of"].nunique()
+    )
+    assert k["fill_rate"] == 1.0 and k0["fill_rate"] < 0.8
+    # A split order is delivered when its far part is: created + 2 days, exactly.
+    done = parts[parts["delivered"].notna()]
+    assert ((done["delivered"] - done["created"]) == pd.Timedelta(days=2)).all()
+    assert k["cycle_time_p50_h"] == 48.0

@@ -416,11 +416,36 @@ class SupplyChain:
         w = self.routing.choose(
             self.nearest_first[r], lambda i: whs[i].can_serve(skus, units), self.routes[r]
         )
-        self.book.o["warehouse"][oid] = w
+        parts = [(oid, w)]
+        if self.routing.split and not whs[w].can_serve(skus, units):
+            parts = self._split(oid, r, w, skus, units)
         patience = self.patience[r]
-        if patience is not None:
-            self.deadlines[r].append((self.env.now + patience, oid))
-        whs[w].allocate(oid, self.lost_sales[r])
+        for part, house in parts:
+            self.book.o["warehouse"][part] = house
+            if patience is not None:
+                self.deadlines[r].append((self.env.now + patience, part))
+            whs[house].allocate(part, self.lost_sales[r])
+
+    def _split(
+        self, oid: int, r: int, w: int, skus: list[int], units: list[int]
+    ) -> list[tuple[int, int]]:
+        """Lines the chosen warehouse `w` cannot serve from stock go to the nearest candidate
+        that can (else they stay at `w`, backordered); one part per warehouse, `w`'s first.
+        If `w` could serve none of the lines, the routing's choice stands: no split."""
+        left = {i: list(self.warehouses[i].on_hand) for i in self.nearest_first[r]}
+        groups: dict[int, list[int]] = {w: []}
+        first = self.book.o["first_line"][oid]
+        for k, (s, u) in enumerate(zip(skus, units, strict=True)):
+            house = w
+            if left[w][s] < u:
+                house = next((i for i in self.nearest_first[r] if left[i][s] >= u), w)
+            left[house][s] -= min(u, left[house][s])
+            groups.setdefault(house, []).append(first + k)
+        chosen = [(h, g) for h, g in groups.items() if g]
+        if not groups[w]:  # a split ships part of an order elsewhere, never all of it
+            return [(oid, w)]
+        ids = self.book.split(oid, [g for _, g in chosen])
+        return [(part, h) for part, (h, _) in zip(ids, chosen, strict=True)]
 
     def line_filled(self, line: int, units: int, complete: bool, wh: Warehouse) -> None:
         """Backordered units of a customer line arrived; release the order when all have."""

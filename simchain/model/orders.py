@@ -59,6 +59,7 @@ ORDER_COLUMNS = {
     "tour_orders": "h",
     "service": "b",
     "carrier": "b",
+    "split_of": "q",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
@@ -66,6 +67,7 @@ ORDER_DEFAULTS = {
     "delivered": NAN,
     "tour_orders": 0,
     "carrier": -1,
+    "split_of": -1,
     "status": AWAITING_STOCK,
     "presale_event": -1,
     "deposit": NAN,
@@ -150,6 +152,48 @@ class OrderBook:
         self._n += n
         self._nl += nl
         return first_id
+
+    def split(self, oid: int, groups: list[list[int]]) -> list[int]:
+        """Split a new order's lines into parts shipped separately: the order keeps the first
+        group, each other group becomes an order of its own (`split_of` the first), with the
+        same region, times and class. Lines are reordered within the order's block so each
+        part's lines stay contiguous. Returns the part ids, the order first."""
+        o, ln = self.o, self.ln
+        first = o["first_line"][oid]
+        order = [i for g in groups for i in g]
+        for col in ln.values():
+            values = [col[i] for i in order]
+            for k, v in enumerate(values):
+                col[first + k] = v
+        copied = ("region", "created", "promised", "presale_event", "deposit", "service")
+        parts = [oid]
+        start = first
+        for g, group in enumerate(groups):
+            lines = range(start, start + len(group))
+            units = sum(ln["units"][i] for i in lines)
+            back = sum(ln["to_return"][i] for i in lines)
+            if g == 0:
+                part = oid
+                o["n_lines"][oid] = len(group)
+                o["units"][oid] = units
+                o["units_to_return"][oid] = back
+            else:
+                part = self._n
+                row = {c: np.array([o[c][oid]]) for c in copied}
+                row |= {
+                    "first_line": np.array([start]),
+                    "n_lines": np.array([len(group)]),
+                    "units": np.array([units]),
+                    "units_to_return": np.array([back]),
+                    "split_of": np.array([oid]),
+                }
+                self.orders.extend(1, row, ORDER_DEFAULTS)
+                self._n += 1
+                parts.append(part)
+            for i in lines:
+                ln["order_id"][i] = part
+            start += len(group)
+        return parts
 
     def __len__(self) -> int:
         return self._n

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from simchain.policies.registry import routing
 
@@ -35,6 +35,12 @@ class Routes(Protocol):
 
 class RoutingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    split: bool = Field(
+        False,
+        description="when the chosen warehouse is short, ship the lines it cannot serve from "
+        "the nearest candidates that hold them (a split shipment)",
+    )
 
     def choose(
         self,
