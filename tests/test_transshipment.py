@@ -145,29 +145,40 @@ def test_a_sibling_never_gives_below_its_reorder_point(
         assert before["on_hand"] - after["on_hand"] == units, (sib, placed)
 
 
-def test_transshipped_units_arrive_and_are_counted_on_order(
+def test_transshipped_units_are_conserved_and_counted_on_order(
     both: tuple[SimulationResult, SimulationResult],
 ) -> None:
-    """Units leave the sibling and arrive at the short warehouse: every transshipment placed
-    is received in full; while under way it is on order there, so the weekly policy orders
-    less from the DC; and the network holds as many units with as without transshipment."""
+    """Per warehouse: initial on hand + units received = units sold or owed to customer lines
+    + units sent to other warehouses (transfers and transshipments) - final backorders + final
+    on hand. Every transshipment arrives; while under way it is on order at Shanghai, whose
+    position never passes its order-up-to level, and whose weekly orders from the DC shrink."""
     res, base = both
+    for r in (res, base):
+        rep, inv = r.tables["replenishments"], r.tables["inventory"]
+        orders, lines = r.tables["orders"], r.tables["order_lines"]
+        assert (rep["kind"] == "transshipment").any() == (r is res)
+        sold = lines.groupby(orders["warehouse"].to_numpy()[lines["order_id"].to_numpy()])[
+            "units"
+        ].sum()
+        got = rep[rep["received"].notna()]
+        received = got.groupby("destination", observed=True)["quantity"].sum()
+        sent = rep[rep["kind"] != "purchase"].groupby("source", observed=True)["quantity"].sum()
+        for w in ("dc", "sh_fdc", "nj_fdc", "hf_fdc"):
+            mine = inv[inv["warehouse"] == w]
+            first, last = mine.iloc[0], mine.iloc[-1]
+            inflow = first["on_hand"] + received.get(w, 0)
+            outflow = sold.get(w, 0) + sent.get(w, 0) - last["backorders"] + last["on_hand"]
+            assert inflow == outflow, (w, inflow, outflow)
     ts = transshipments(res)
-    by_order = ts.groupby("order_id").agg(quantity=("quantity", "sum"), open=("received", "size"))
     assert ts["received"].notna().all()  # all in before the horizon (6 h and 10 h lanes)
-    assert (by_order["quantity"] > 0).all()
-    inv = res.tables["inventory"]
-    sh = inv[inv["warehouse"] == "sh_fdc"]
-    # After every change the position is at most the order-up-to level: no over-ordering.
+    sh = res.tables["inventory"][res.tables["inventory"]["warehouse"] == "sh_fdc"]
     position = sh["on_hand"] + sh["on_order"] - sh["backorders"]
     assert (position <= 120).all()
-    rep, rep0 = res.tables["replenishments"], base.tables["replenishments"]
-    from_dc = rep[(rep["destination"] == "sh_fdc") & (rep["kind"] == "transfer")]
-    from_dc0 = rep0[(rep0["destination"] == "sh_fdc") & (rep0["kind"] == "transfer")]
-    assert from_dc["quantity"].sum() < from_dc0["quantity"].sum()
-    for r in (res, base):
-        kinds = set(r.tables["replenishments"]["kind"].astype(str))
-        assert kinds <= {"purchase", "transfer", "transshipment"}
+    from_dc = [
+        r.tables["replenishments"].query("destination == 'sh_fdc' and kind == 'transfer'")
+        for r in (res, base)
+    ]
+    assert from_dc[0]["quantity"].sum() < from_dc[1]["quantity"].sum()
 
 
 def test_backorders_are_filled_faster_with_transshipments(
@@ -222,3 +233,31 @@ def test_bad_references_name_the_field(change: Any, path: str, fragment: str) ->
     assert any(p.dotted() == path and fragment in p.message for p in info.value.problems), (
         info.value.render()
     )
+
+
+def test_transshipments_ride_the_lanes_trucks_and_wait_out_a_closure() -> None:
+    """Departures at 20:00 on the Nanjing lane, and Nanjing's lanes closed on Nov 6-7: a
+    transshipment leaves at the first 20:00 after it is placed, or after the reopening (the
+    Nov 6 truck, loaded before the closure, leaves at the reopening)."""
+    data = network()
+    data["lanes"]["nj_fdc"]["sh_fdc"]["departures"] = {"times": ["20h"], "capacity": 1000}
+    data["disruptions"] = {
+        "storm": {
+            "start": "2026-11-06",
+            "end": "2026-11-07",
+            "nodes": ["nj_fdc"],
+            "lanes_closed": True,
+        }
+    }
+    ts = transshipments(run(data))
+    nj = ts[(ts["source"] == "nj_fdc") & ts["received"].notna()]
+    assert len(nj) >= 10
+    placed = clock(nj["placed"])
+    reopen = 7 * 24.0  # Nov 8, 00:00
+    closed = (placed >= 5 * 24) & (placed < reopen)
+    ready = np.where(closed, reopen, placed)
+    leave = np.ceil((ready - 20) / 24) * 24 + 20  # the first 20:00 at or after `ready`
+    # A truck due to leave in the closure leaves when the lane reopens.
+    leave = np.where((leave >= 5 * 24) & (leave < reopen), reopen, leave)
+    assert np.allclose(clock(nj["received"]), leave + 6, atol=1e-5)
+    assert closed.any() and (leave == reopen).any()
