@@ -126,6 +126,7 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     )
     placed = rep[rep["placed"] >= w.begin]
     k["replenishment_orders"] = float(placed["order_id"].nunique())
+    k["transshipped_units"] = float(placed.loc[placed["kind"] == "transshipment", "quantity"].sum())
     k["ordering_cost"] = k["replenishment_orders"] * sc.costs.ordering_cost
     supplied = score(purchases_in_window(rep, sc, w))
     k["purchase_cost"] = supplied.pop("purchase_cost")

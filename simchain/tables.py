@@ -25,6 +25,9 @@ ORDER_TIME_COLUMNS = (
 )
 
 
+REPLENISHMENT_KINDS = ["purchase", "transfer", "transshipment"]
+
+
 def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(names))
 
@@ -86,16 +89,18 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
 
     rp = chain.replenishment_log.arrays()
     n_sup = len(chain.supplier_names)
+    # A transfer comes from the destination's upstream warehouse; any other warehouse source
+    # is a sibling, and the order a transshipment.
+    upstream = np.array([-1 if u is None else n_sup + u.index for u in chain.upstream])
+    from_upstream = rp["source"] == upstream[rp["destination"].astype(np.int64)]
+    kind = np.where(rp["source"] < n_sup, 0, np.where(from_upstream, 1, 2))
     replenishments = pd.DataFrame(
         {
             "order_id": rp["order_id"].copy(),
             "placed": ts(rp["placed"]),
             "shipped": ts(rp["shipped"]),
             "received": ts(rp["received"]),
-            "kind": pd.Categorical(
-                np.where(rp["source"] < n_sup, "purchase", "transfer"),
-                categories=["purchase", "transfer"],
-            ),
+            "kind": _category(kind, REPLENISHMENT_KINDS),
             "source": _category(rp["source"], chain.node_names),
             "destination": _category(rp["destination"], chain.warehouse_names),
             "sku": _category(rp["sku"], chain.sku_names),

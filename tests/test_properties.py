@@ -449,6 +449,18 @@ def scenarios(draw: st.DrawFn) -> Data:
         if draw(st.integers(0, 2)) == 0:
             wh["priority"] = draw(st.sampled_from(["fifo", "earliest_promise", "premium_first"]))
         warehouses[name] = wh
+    for name, wh in warehouses.items():  # now and then transshipments between siblings
+        up = wh["replenished_from"]
+        siblings = [
+            w
+            for w in sorted(warehouses)
+            if w not in (name, up) and warehouses[w]["replenished_from"] != name
+        ]
+        if siblings and draw(st.booleans()):
+            chosen = draw(st.lists(st.sampled_from(siblings), min_size=1, unique=True))
+            for sib in chosen:
+                lanes.setdefault(sib, {}).setdefault(name, lane())
+            wh["transship_from"] = chosen
 
     regions: Data = {}
     for i in range(draw(st.integers(1, 3))):
@@ -520,6 +532,10 @@ def scenarios(draw: st.DrawFn) -> Data:
         data["events"] = draw(events(start, sorted(regions)))
     for wh in warehouses.values():  # after the events: peak_prebuild names one
         wh["stocking"] = draw(stockings(skus, data.get("events", {})))
+        if "transship_from" in wh and draw(st.booleans()):
+            # Ordering only once it owes, the warehouse asks its siblings on every shortfall.
+            lot = draw(st.integers(1, 20))
+            wh["stocking"] = {"default": {"kind": "r_Q", "r": -1, "Q": lot}}
     if draw(st.integers(0, 3)) == 0:
         data["sku_popularity"] = {"law": "zipf", "exponent": draw(st.floats(0.2, 2))}
         for sku in skus.values():
@@ -674,12 +690,14 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
     )
     on_dock = docked.sum()
     restocked = t["returns"].groupby(["warehouse", "sku"])["restocked"].sum()
-    claimed = rep[rep["kind"] == "transfer"].groupby(["source", "sku"])["quantity"].sum()
+    # Transshipments leave a sibling as transfers leave an upstream warehouse.
+    moved = rep[rep["kind"] != "purchase"]
+    claimed = moved.groupby(["source", "sku"])["quantity"].sum()
     destroyed = t["losses"].groupby(["warehouse", "sku"])["units"].sum()
     assert (t["losses"]["units"] > 0).all()
     open_rep = rep[rep["received"].isna()]
     still_on_order = open_rep.groupby(["destination", "sku"])["quantity"].sum()
-    open_transfers = open_rep[open_rep["kind"] == "transfer"]
+    open_transfers = open_rep[open_rep["kind"] != "purchase"]
     transfer_owed = open_transfers.groupby(["source", "sku"])["quantity"].sum()
     unfilled = live[live["filled"].isna()]
     unfilled_units = unfilled.groupby(["warehouse", "sku"])["backordered"].sum()
@@ -1070,12 +1088,15 @@ def test_stock_never_negative_and_policy_respected(data: Data, seed: int) -> Non
     assert (done["placed"] <= done["shipped"]).all()
     assert (done["shipped"] <= done["received"]).all()
     assert (rep.loc[rep["received"].isna(), "shipped"].isna()).all()
-    transfers = rep["kind"] == "transfer"
+    transfers = rep["kind"] != "purchase"
     assert rep.loc[transfers, "source"].isin(list(sc.warehouses)).all()
     assert rep.loc[~transfers, "source"].isin(list(sc.suppliers)).all()
-    for w in sc.warehouses:
+    for w, spec in sc.warehouses.items():
         mine = rep[rep["destination"] == w]
-        listed = mine["source"].isin(sc.sources(w))
+        lateral = mine["kind"] == "transshipment"
+        listed = mine["source"].where(lateral).isin(spec.transship_from) | (
+            ~lateral & mine["source"].isin(sc.sources(w))
+        )
         assert listed.all(), f"{w} orders from {sc.sources(w)}" + rows(mine, ~listed)
     check_purchases(sc, rep)
     check_sourcing(sc, rep)
@@ -1190,7 +1211,7 @@ def check_purchases(sc: Scenario, rep: pd.DataFrame) -> None:
     received on it or later (exactly on it from a supplier never late); through a capacity
     line one after the other (FIFO), each taking quantity / capacity. Transfers have no
     confirmed date and reject nothing."""
-    transfers = rep[rep["kind"] == "transfer"]
+    transfers = rep[rep["kind"] != "purchase"]
     assert transfers["due"].isna().all() and (transfers["rejected"] == 0).all()
     buys = rep[rep["kind"] == "purchase"].sort_values("order_id")
     assert buys["due"].notna().all()

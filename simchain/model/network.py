@@ -157,6 +157,8 @@ class SupplyChain:
             up = self._by_name.get(src[0])
             self.upstream.append(up)
             self.sources.append([] if up is not None else [self.suppliers[x] for x in src])
+        for wh in self.warehouses:
+            wh.siblings = [self._by_name[x] for x in scenario.warehouses[wh.name].transship_from]
         self.sourcing = [scenario.warehouses[w].sourcing for w in self.warehouse_names]
         self.unit_prices = [
             [scenario.unit_price(sup, sku) for sku in self.sku_names] for sup in self.supplier_names
@@ -589,6 +591,32 @@ class SupplyChain:
             if q > 0:
                 self._purchase(sup, wh, sku, q)
 
+    def transship(self, wh: Warehouse, sku: int) -> None:
+        """A customer line at `wh` was just backordered: ask its siblings, in order, for the
+        units owed that what is on order (earlier transshipments included) does not cover.
+        Asked before `wh` reviews, so its policy counts them as on order and orders only what
+        is still missing. A sibling gives what it can spare; the transshipment is a transfer
+        order on the sibling's lane, shipped at once and received like any transfer."""
+        need = wh.backorders[sku] - wh.on_hand[sku] - wh.on_order[sku]
+        now = self.env.now
+        for sib in wh.siblings:
+            if need <= 0:
+                return
+            q = min(need, sib.spare(sku))
+            if q <= 0:
+                continue
+            rid = self._new_replenishment(now, len(self.suppliers) + sib.index, wh, sku, q)
+            wh.on_order[sku] += q
+            sib.claim_transfer(rid, sku, q)
+            need -= q
+            # Upstream warehouses watching the sibling's echelon but not `wh`'s saw it fall.
+            for up in sib.watchers[sku]:
+                if up not in wh.watchers[sku]:
+                    before = up.on_order[sku]
+                    up.review(sku)
+                    if up.on_order[sku] != before:
+                        up.log(sku)
+
     def _new_replenishment(
         self, now: float, src: int, wh: Warehouse, sku: int, quantity: int, due: float = NAN
     ) -> int:
@@ -608,7 +636,8 @@ class SupplyChain:
         self.agenda.schedule(arrival - now, (rid, dispatch, quantity, 0.0), self._received)
 
     def ship_transfer(self, rid: int, quantity: int) -> None:
-        """An upstream warehouse ships (part of) a transfer order down its lane."""
+        """An upstream warehouse (or a sibling) ships (part of) a transfer order down its
+        lane."""
         src, dest = self.open_replenishments[rid][1:3]
         up = src - len(self.suppliers)
         key = (up, self.warehouse_names[dest])

@@ -57,6 +57,7 @@ class Warehouse:
         self.periodic = [p.review_period is not None for p in policies]
         self.echelon = [p.position == "echelon" for p in policies]
         self.downstream: list[Warehouse] = []  # warehouses replenished from this one
+        self.siblings: list[Warehouse] = []  # asked for transshipments, in preference order
         # Per SKU, the upstream warehouses whose echelon position includes this one's.
         self.watchers: list[list[Warehouse]] = [[] for _ in range(n)]
         self.on_hand = [0] * n
@@ -141,6 +142,12 @@ class Warehouse:
         transit or owed to them count once, as their on order."""
         return self.position(sku) + sum(d.echelon_position(sku) for d in self.downstream)
 
+    def spare(self, sku: int) -> int:
+        """Units a sibling may have by transshipment: stock on hand above the reorder point,
+        the stock its policy holds for its own demand until a replenishment comes."""
+        keep = max(self.rules[sku].reorder_level(), 0)
+        return max(self.on_hand[sku] - self.backorders[sku] - keep, 0)
+
     def can_serve(self, skus: list[int], units: list[int]) -> bool:
         """Whether stock on hand covers every line of an order."""
         on_hand = self.on_hand
@@ -209,6 +216,8 @@ class Warehouse:
                 self.waiting[s].append(claim)
                 self.line_claims[line] = claim
                 pending += short
+                if self.siblings:  # before the review: the policy counts what they send
+                    self.chain.transship(self, s)
             self.position_fell(s)
             self.log(s)
         o["units_from_stock"][oid] = served
@@ -226,7 +235,8 @@ class Warehouse:
             o["status"][oid] = st.LOST
 
     def claim_transfer(self, rid: int, sku: int, quantity: int) -> None:
-        """A downstream warehouse's transfer order: ship what is on hand, owe the rest."""
+        """A downstream warehouse's transfer order: ship what is on hand, owe the rest (a
+        sibling's transshipment asks only for what it can spare, so it is never owed)."""
         take = min(self.on_hand[sku], quantity)
         if take:
             self.on_hand[sku] -= take

@@ -48,6 +48,11 @@ class StockingPolicy(BaseModel):
         """The stock a warehouse starts with under `initial_stock: target`."""
         raise NotImplementedError
 
+    def reorder_level(self) -> int:
+        """The highest position at which the policy orders: the stock it holds to cover
+        demand until a replenishment comes, which a warehouse never gives to a sibling."""
+        raise NotImplementedError
+
 
 @stocking.register("base_stock")
 class BaseStock(StockingPolicy):
@@ -61,6 +66,9 @@ class BaseStock(StockingPolicy):
 
     def target_level(self) -> int:
         return self.S
+
+    def reorder_level(self) -> int:
+        return self.S - 1
 
 
 @stocking.register("s_S")
@@ -83,6 +91,9 @@ class MinOrderUpTo(StockingPolicy):
     def target_level(self) -> int:
         return self.S
 
+    def reorder_level(self) -> int:
+        return self.s
+
 
 @stocking.register("r_Q")
 class ReorderPointQuantity(StockingPolicy):
@@ -101,6 +112,9 @@ class ReorderPointQuantity(StockingPolicy):
     def target_level(self) -> int:
         return self.r + self.Q
 
+    def reorder_level(self) -> int:
+        return self.r
+
 
 @stocking.register("periodic")
 class PeriodicOrderUpTo(StockingPolicy):
@@ -115,6 +129,9 @@ class PeriodicOrderUpTo(StockingPolicy):
 
     def target_level(self) -> int:
         return self.S
+
+    def reorder_level(self) -> int:
+        return self.S - 1
 
 
 @stocking.register("min_max")
@@ -136,6 +153,9 @@ class MinMax(StockingPolicy):
 
     def target_level(self) -> int:
         return self.max
+
+    def reorder_level(self) -> int:
+        return self.min - 1
 
 
 # --- planned policies ----------------------------------------------------------------------
@@ -171,6 +191,8 @@ class OrderRule(Protocol):
 
     def target_level(self) -> int: ...
 
+    def reorder_level(self) -> int: ...
+
 
 @dataclass
 class Levels:
@@ -184,6 +206,9 @@ class Levels:
 
     def target_level(self) -> int:
         return self.order_up_to
+
+    def reorder_level(self) -> int:
+        return self.reorder_point
 
 
 class PlannedPolicy(StockingPolicy):
@@ -237,6 +262,9 @@ class PlannedPolicy(StockingPolicy):
 
     def target_level(self) -> int:
         raise TypeError("a planned policy's target comes from its current Levels")
+
+    def reorder_level(self) -> int:
+        raise TypeError("a planned policy's reorder point comes from its current Levels")
 
 
 @stocking.register("forecast_driven")

@@ -65,6 +65,22 @@ def check(sc: Scenario) -> list[Problem]:
                 bad(at, f"replenishing from warehouse '{src}' needs a lane lanes.{src}.{wid}")
         if len(set(sources)) < len(sources):
             bad((*base, "replenished_from"), "a supplier is listed twice")
+        for i, sib in enumerate(wh.transship_from):
+            at = (*base, "transship_from", i)
+            if sib == wid:
+                bad(at, "a warehouse cannot transship from itself")
+            elif sib not in sc.warehouses:
+                bad(at, f"unknown warehouse '{sib}'" + suggest(sib, sc.warehouses))
+            elif sib in sources or wid in sc.sources(sib):
+                bad(
+                    at,
+                    f"'{sib}' is in a replenishment line with '{wid}'; transshipments are "
+                    "between siblings, not to or from the upstream warehouse",
+                )
+            elif sib in wh.transship_from[:i]:
+                bad(at, f"warehouse '{sib}' is listed twice")
+            elif wid not in sc.lanes.get(sib, {}):
+                bad(at, f"transshipping from warehouse '{sib}' needs a lane lanes.{sib}.{wid}")
         kind = wh.sourcing.kind
         if kind == "single" and len(sources) > 1:
             bad(

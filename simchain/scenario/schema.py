@@ -322,6 +322,12 @@ class Warehouse(Block):
         "fifo", description="which waiting order pickers and packers take next"
     )
     stocking: Stocking
+    transship_from: list[Id] = Field(
+        default_factory=list,
+        description="sibling warehouses asked, in this order, for units a customer line is "
+        "short (each needs a lane from it to here); a sibling gives only stock on hand above "
+        "its reorder point",
+    )
 
 
 def _shape(n: int | None) -> Any:
