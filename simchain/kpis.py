@@ -12,7 +12,7 @@ import pandas as pd
 
 from simchain.model.lines import FluidLine
 from simchain.policies.carriers import DEFAULT
-from simchain.resources import station_work
+from simchain.resources import receiver_work, station_work
 from simchain.scenario.schema import ROLES, Role, Scenario
 from simchain.scorecard import purchases_in_window, score
 from simchain.timebase import DAYS_PER_YEAR
@@ -271,20 +271,14 @@ def receiving(rep: pd.DataFrame, inv: pd.DataFrame, sc: Scenario, w: Window) -> 
 
 
 def checked_in_units(rep: pd.DataFrame, warehouse: str, w: Window) -> float:
-    """Units the receivers of a warehouse checked in during the window: each receipt's work
-    runs, in arrival order, from when the one before it was done (or it arrived) until its
-    check-in, and counts pro rata to the part of that inside the window."""
-    mine = rep[(rep["destination"] == warehouse) & rep["checked_in"].notna()]
-    mine = mine.sort_values("checked_in", kind="stable")
-    end = mine["checked_in"].to_numpy()
-    came = mine["received"].to_numpy()
-    start = np.maximum(came, np.concatenate([came[:1], end[:-1]]))
+    """Units the receivers of a warehouse checked in during the window (see
+    `resources.receiver_work`: each receipt counts pro rata to its work inside the window)."""
+    start, end, units = receiver_work(rep, warehouse)
     lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
     span = _hours(end - start)
     inside = _hours(np.clip(end, lo, hi) - np.clip(start, lo, hi))
-    whole = mine["quantity"].to_numpy(dtype=float)
     share = np.divide(inside, span, out=(end >= lo).astype(float), where=span > 0)
-    return float((whole * share).sum())
+    return float((units * share).sum())
 
 
 def stock_peak(inv: pd.DataFrame, warehouse: str, w: Window) -> float:

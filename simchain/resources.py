@@ -38,6 +38,19 @@ def station_work(orders: pd.DataFrame, role: Role) -> tuple[np.ndarray, np.ndarr
     return went[begin].to_numpy(), went[end].to_numpy(), share
 
 
+def receiver_work(rep: pd.DataFrame, warehouse: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, units) of the receivers' work on each receipt checked in at a warehouse:
+    first in, first out at full rate, from when the receipt before it was done (or it
+    arrived) until its check-in; rejected units are not checked in."""
+    mine = rep[(rep["destination"] == warehouse) & rep["checked_in"].notna()]
+    mine = mine.sort_values("checked_in", kind="stable")
+    end = mine["checked_in"].to_numpy()
+    came = mine["received"].to_numpy()
+    start = np.maximum(came, np.concatenate([came[:1], end[:-1]]))
+    units = (mine["quantity"] - mine["rejected"]).to_numpy(dtype=float)
+    return start, end, units
+
+
 def _area(
     enter: np.ndarray, leave: np.ndarray, grid: np.ndarray, weight: np.ndarray | None = None
 ) -> np.ndarray:
@@ -74,8 +87,65 @@ def _clock(ts: np.ndarray, start: pd.Timestamp) -> np.ndarray:
     return _hours(pd.Series(ts, dtype="datetime64[ms]"), start)
 
 
+def _receivers(
+    rep: pd.DataFrame, sc: Scenario, name: str, start: pd.Timestamp, grid: np.ndarray
+) -> pd.DataFrame:
+    """Receivers by hour, in units: what they could check in, what they did (each receipt's
+    work spread over its span), and the units waiting on the dock for them."""
+    width = np.diff(grid)
+    began, ended, units = receiver_work(rep, name)
+    t0, t1 = _clock(began, start), _clock(ended, start)
+    rate = np.divide(units, t1 - t0, out=np.zeros(len(units)), where=t1 > t0)
+    used = np.diff(_area(t0, t1, grid, rate))
+    done = units[t1 <= t0]  # checked in the instant they came: at the hour they did
+    if len(done):
+        used += np.histogram(t1[t1 <= t0], bins=grid, weights=done)[0]
+    came = rep[(rep["destination"] == name) & rep["received"].notna()]
+    waiting = (came["quantity"] - came["rejected"]).to_numpy(dtype=float)
+    queue = np.diff(
+        _area(_hours(came["received"], start), _hours(came["checked_in"], start), grid, waiting)
+    )
+    crew = sc.warehouses[name].receivers
+    assert crew is not None
+    per_hour = crew.units_per_hour
+    capacity = np.diff(_step_area(*sc.crew_headcount(name, "receivers"), grid)) * per_hour
+    return pd.DataFrame(
+        {
+            "time": start + pd.to_timedelta(grid[:-1], unit="h"),
+            "resource": f"receivers:{name}",
+            "kind": "receivers",
+            "capacity": capacity / width,
+            "used": used / width,
+            "queue": queue / width,
+        }
+    )
+
+
+def _trucks(shipments: pd.DataFrame, days: pd.DatetimeIndex) -> list[pd.DataFrame]:
+    """Trucks by lane and day of departure: room offered and units carried."""
+    frames = []
+    lanes = shipments.groupby(["origin", "destination", "carrier"], observed=True, sort=False)
+    for (origin, dest, carrier), trucks in lanes:
+        day = trucks["departure"].dt.floor("D")
+        by = "" if carrier == "default" else f":{carrier}"
+        frames.append(
+            pd.DataFrame(
+                {
+                    "time": days,
+                    "resource": f"trucks:{origin}-{dest}{by}",
+                    "kind": "trucks",
+                    "capacity": trucks["capacity"].groupby(day).sum().reindex(days, fill_value=0),
+                    "used": trucks["units"].groupby(day).sum().reindex(days, fill_value=0),
+                    "queue": np.nan,
+                }
+            ).reset_index(drop=True)
+        )
+    return frames
+
+
 def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
-    """One row per resource and period: pickers by hour, couriers by day."""
+    """One row per resource and period: pickers, packers and receivers by hour, couriers
+    and trucks by day."""
     start = pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
     horizon = sc.calendar.horizon
     orders = tables["orders"]
@@ -107,7 +177,11 @@ def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
                     }
                 )
             )
+        if wh.receivers is not None:
+            frames.append(_receivers(tables["replenishments"], sc, name, start, grid))
     days = pd.date_range(start, periods=int(np.ceil(horizon / 24)), freq="D")
+    if "shipments" in tables and len(tables["shipments"]):
+        frames.extend(_trucks(tables["shipments"], days))
     done = orders[orders["delivered"].notna()]
     for name, region in sc.regions.items():
         if region.last_mile is None:

@@ -27,6 +27,7 @@ def lane_with_express(
     express: Data = {
         "transit_time": "12h",
         "cost_per_unit": 12.0,
+        "cost_per_parcel": 3.0,
         "departures": {"times": ["11h", "23h"]},
         "own_couriers": True,
     }
@@ -61,6 +62,7 @@ def lane_with_express(
                 "town": {
                     "transit_time": economy,
                     "cost_per_unit": 2.5,
+                    "cost_per_parcel": 0.5,
                     "carriers": {"express": express},
                 }
             }
@@ -102,7 +104,8 @@ def test_by_service_premium_rides_express_and_travels_as_it_does() -> None:
     assert np.allclose(delivered[express], next_cutoff(shipped[express]) + 12, atol=1e-6)
     # default: 48 h transit, then the region's couriers (never short here: same day)
     assert np.allclose(delivered[~express], shipped[~express] + 48, atol=1e-6)
-    cost = np.where(express, 12.0, 2.5) * done["units"].to_numpy()
+    units = done["units"].to_numpy()
+    cost = np.where(express, 12.0 * units + 3.0, 2.5 * units + 0.5)
     assert np.allclose(done["transport_cost"], cost)
 
 
@@ -169,3 +172,21 @@ def test_bad_carrier_input_is_named(change: Any, message: str) -> None:
     change(data)
     with pytest.raises(ScenarioError, match=message):
         validate(data, "<test>")
+
+
+def test_resources_table_rows_for_trucks() -> None:
+    """Trucks by lane and day: the room offered and units carried per day of departure, as
+    in shipments.parquet."""
+    data = lane_with_express("capacity_aware", economy="30h", capacity=10)
+    tables = run(data)
+    r = tables["resources"]
+    rows = r[r["resource"] == "trucks:dc-town:express"]
+    assert len(rows) == 20
+    trucks = tables["shipments"]
+    ex = trucks[trucks["carrier"] == "express"]
+    per_day = ex.groupby(ex["departure"].dt.floor("D"))
+    days = rows["time"]  # the run's days (a truck loaded for after the horizon is not one)
+    by_day = rows.set_index("time")
+    assert (by_day["capacity"] == per_day["capacity"].sum().reindex(days)).all()
+    assert (by_day["used"] == per_day["units"].sum().reindex(days)).all()
+    assert rows["capacity"].eq(20).all()  # two departures a day, 10 parcels each

@@ -470,6 +470,8 @@ def scenarios(draw: st.DrawFn) -> Data:
         )
         for w in served_by:
             lanes.setdefault(w, {})[name] = lane()
+            if draw(st.integers(0, 3)) == 0:
+                lanes[w][name]["cost_per_parcel"] = draw(st.floats(0, 20, allow_nan=False))
         quiet = draw(st.integers(0, 9)) == 0  # now and then a region without demand
         rate = st.just(0) if quiet else st.integers(2, 30) | st.floats(0.5, 30, allow_nan=False)
         demand: Data = {"orders_per_day": draw(rate)}
@@ -872,7 +874,10 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
             assert (first["warehouse"] == nearest).all(), r
         shipped = mine[mine["shipped"].notna()]
         cost = shipped["warehouse"].map(lambda w, r=r: sc.lanes[w][r].cost_per_unit)
-        want = cost.astype(float) * (shipped["units"] - shipped["units_lost"])
+        parcel = shipped["warehouse"].map(lambda w, r=r: sc.lanes[w][r].cost_per_parcel)
+        want = cost.astype(float) * (shipped["units"] - shipped["units_lost"]) + parcel.astype(
+            float
+        )
         assert np.allclose(shipped["transport_cost"], want), r
         assert (mine.loc[mine["shipped"].isna(), "transport_cost"] == 0).all(), r
 

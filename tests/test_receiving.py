@@ -184,3 +184,28 @@ def test_daily_units_on_dock() -> None:
 def test_bad_receiving_input_is_named(warehouse: Data, message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         validate(dock(**warehouse), "<test>")
+
+
+def test_resources_table_rows_for_receivers() -> None:
+    """Hourly receivers: capacity = on duty x rate; what they did adds up to the units
+    checked in and matches the utilization KPI over the window; the dock queue obeys
+    Little's law (time-average units waiting = units x mean wait / hours)."""
+    rate = 30.0
+    sc = validate(dock(receivers={"count": 1, "units_per_hour": rate}), "<test>")
+    res = simulate(sc, seed=8)
+    r = res.tables["resources"]
+    rc = r[r["resource"] == "receivers:dc"]
+    assert len(rc) == 40 * 24 and (rc["capacity"] == rate).all()
+    rep = res.tables["replenishments"]
+    checked = rep[rep["checked_in"].notna()]
+    assert rc["used"].sum() == pytest.approx((checked["quantity"] - checked["rejected"]).sum())
+    assert (rc["used"] <= rc["capacity"] + 1e-9).all()
+    window = rc["time"] >= T0 + 5 * 24 * HOUR
+    assert rc.loc[window, "used"].sum() / rc.loc[window, "capacity"].sum() == pytest.approx(
+        res.kpis["receiver_utilization"]
+    )
+    came = rep[rep["received"].notna()]
+    end = T0 + 40 * 24 * HOUR
+    wait = (came["checked_in"].fillna(end).clip(upper=end) - came["received"]) / HOUR
+    units = (came["quantity"] - came["rejected"]).to_numpy()
+    assert rc["queue"].mean() == pytest.approx((units * wait).sum() / (40 * 24), rel=1e-6)

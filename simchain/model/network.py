@@ -176,6 +176,7 @@ class SupplyChain:
         # Lanes: transit samplers and unit costs, by (origin warehouse, destination name).
         self.lane_transit: dict[tuple[int, str], Sampler] = {}
         self.lane_cost: dict[tuple[int, str], float] = {}
+        self.parcel_cost: dict[tuple[int, str], float] = {}  # lanes to regions
         self.lane_gates: dict[tuple[int, str], LaneGate] = {}
         self.lane_schedules: dict[tuple[int, str], Schedule] = {}
         for origin, dests in scenario.lanes.items():
@@ -185,6 +186,7 @@ class SupplyChain:
                     f"transit/{origin}/{dest}", lane.transit_time
                 )
                 self.lane_cost[(w, dest)] = lane.cost_per_unit
+                self.parcel_cost[(w, dest)] = lane.cost_per_parcel
                 hits = scenario.lane_disruptions(origin, dest)
                 if hits:
                     self.lane_gates[(w, dest)] = LaneGate(hits, scenario.calendar.start)
@@ -200,6 +202,7 @@ class SupplyChain:
                         f"transit/{origin}/{dest}/{cname}", carrier.transit_time
                     )
                     self.lane_cost[key] = carrier.cost_per_unit
+                    self.parcel_cost[key] = carrier.cost_per_parcel
                     if hits:
                         self.lane_gates[key] = self.lane_gates[(w, dest)]
                     if carrier.departures is not None:
@@ -467,7 +470,7 @@ class SupplyChain:
         options = self.region_carriers[r][wh.index]
         pick = 0 if len(options) == 1 else self._choose_carrier(oid, options)
         code, lane, _, own_couriers = options[pick]
-        transit, cost = self.lane_transit[lane], self.lane_cost[lane]
+        transit = self.lane_transit[lane]
         event = o["presale_event"][oid]
         # A pre-positioned parcel with its own transit leaves from near the buyers: it does
         # not ride the lane's trucks.
@@ -475,7 +478,7 @@ class SupplyChain:
         o["shipped"][oid] = self.env.now
         o["status"][oid] = st.IN_TRANSIT
         o["carrier"][oid] = code
-        o["transport_cost"][oid] = cost * (o["units"][oid] - o["units_lost"][oid])
+        o["transport_cost"][oid] = self._parcel_cost(lane, oid)
         ((delay, _, truck),) = self._trip(lane, 1, own or transit, by_truck=own is None)
         arrival = truck.arrival if truck is not None else self.env.now + delay
         couriers = None if own_couriers else self.couriers[r]
@@ -487,12 +490,17 @@ class SupplyChain:
                 at - self.env.now if couriers is not None else delay, oid, self._delivered
             )
 
+    def _parcel_cost(self, lane: tuple[int, str], oid: int) -> float:
+        """What a lane's carrier charges for an order: per unit shipped, plus per parcel."""
+        o = self.book.o
+        units = o["units"][oid] - o["units_lost"][oid]
+        return self.lane_cost[lane] * units + self.parcel_cost[lane]
+
     def _choose_carrier(self, oid: int, options: list[CarrierOption]) -> int:
         """Ask the carrier choice policy, with each carrier's cost for this parcel and its
         expected arrival (next departure with room, then the mean transit)."""
         o = self.book.o
         now = self.env.now
-        units = o["units"][oid] - o["units_lost"][oid]
         wanted = self.class_carrier[o["region"][oid]].get(int(o["service"][oid]), -1)
         views = []
         for code, lane, mean, _ in options:
@@ -504,7 +512,7 @@ class SupplyChain:
             views.append(
                 CarrierView(
                     self.carrier_names[code],
-                    self.lane_cost[lane] * units,
+                    self._parcel_cost(lane, oid),
                     leave + mean * factor,
                     code == wanted,
                 )

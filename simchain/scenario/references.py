@@ -246,6 +246,11 @@ def check(sc: Scenario) -> list[Problem]:
                 bad(("lanes", origin, dest), "a lane must join two different nodes")
             elif dests[dest].carriers and dest not in sc.regions:
                 bad(("lanes", origin, dest, "carriers"), "only lanes to regions offer carriers")
+            elif dests[dest].cost_per_parcel and dest not in sc.regions:
+                bad(
+                    ("lanes", origin, dest, "cost_per_parcel"),
+                    "only lanes to regions carry parcels; use cost_per_unit",
+                )
             elif DEFAULT in dests[dest].carriers:
                 bad(
                     ("lanes", origin, dest, "carriers", DEFAULT),

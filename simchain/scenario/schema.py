@@ -529,6 +529,7 @@ class Carrier(Block):
 
     transit_time: DurationDist = Field(description="from departure to arrival")
     cost_per_unit: NonNegFloat = 0.0
+    cost_per_parcel: NonNegFloat = Field(0.0, description="per customer order carried")
     departures: Departures | None = Field(None, description="cut-offs; none: leaves when ready")
     own_couriers: bool = Field(
         False, description="delivers with its own couriers, outside the region's last_mile cap"
@@ -538,6 +539,9 @@ class Carrier(Block):
 class Lane(Block):
     transit_time: DurationDist = Field(description="from departure to arrival")
     cost_per_unit: NonNegFloat = 0.0
+    cost_per_parcel: NonNegFloat = Field(
+        0.0, description="lanes to regions: per customer order carried, on top of per unit"
+    )
     departures: Departures | None = Field(
         None, description="none: a shipment leaves as soon as it is ready"
     )
