@@ -59,6 +59,7 @@ ORDER_COLUMNS = {
     "tour_orders": "h",
     "service": "b",
     "carrier": "b",
+    "hub": "h",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
@@ -66,6 +67,7 @@ ORDER_DEFAULTS = {
     "delivered": NAN,
     "tour_orders": 0,
     "carrier": -1,
+    "hub": -1,
     "status": AWAITING_STOCK,
     "presale_event": -1,
     "deposit": NAN,
