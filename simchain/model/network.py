@@ -501,8 +501,9 @@ class SupplyChain:
         self._hub_leg((oid, path, 0))
 
     def _hub_leg(self, load: tuple[int, Path, int]) -> None:
-        """Send a parcel on leg k of its path, to a hub: the hub's handling follows its
-        arrival, or its truck's, then the next leg (no event of its own without a truck)."""
+        """Send a parcel on leg k of its path, to a hub, then on after the hub's handling:
+        without a truck, one event covers the leg and the handling; with one, the handling
+        starts when the truck unloads."""
         oid, path, k = load
         lane = path.legs[k]
         ((delay, _, truck),) = self._trip(lane, 1, self.lane_transit[lane])
