@@ -126,6 +126,9 @@ def summary(sc: Scenario) -> Table:
             f"{region.demand.orders_per_day:,.0f} orders/day; served by "
             f"{', '.join(region.served_by)}; unmet demand {region.unmet_demand}",
         )
+    for name, hub in sc.hubs.items():
+        handling = days(hub.handling_time.mean_value())
+        table.add_row("hub", name, f"handling {handling:.2g} d; paths by {sc.path_choice}")
     lanes = sum(len(d) for d in sc.lanes.values())
     table.add_row(
         "lanes",

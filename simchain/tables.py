@@ -53,6 +53,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     orders["service"] = _category(o["service"], chain.service.names)
     orders["carrier"] = _category(o["carrier"], chain.carrier_names)
     orders["split_of"] = o["split_of"].copy()
+    orders["hub"] = _category(o["hub"], chain.hub_names)  # the first passed; empty: direct
     event_names = list(chain.scenario.events)
     orders["presale_event"] = pd.Categorical.from_codes(
         o["presale_event"].astype(np.int64), categories=pd.Index(event_names)
@@ -150,7 +151,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     sh = chain.shipment_log.arrays()
     shipments = pd.DataFrame(
         {
-            "origin": _category(sh["origin"], chain.warehouse_names),
+            "origin": _category(sh["origin"], chain.origin_names),
             "destination": _category(sh["destination"], chain.place_names),
             "carrier": _category(sh["carrier"], chain.carrier_names),
             "scheduled": ts(sh["scheduled"]),

@@ -34,6 +34,7 @@ import copy
 import datetime as dt
 import itertools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -569,7 +570,70 @@ def scenarios(draw: st.DrawFn) -> Data:
                 "cv": draw(st.floats(0, 1)),
                 "bias": draw(st.floats(-0.5, 0.5)),
             }
+    if draw(st.integers(0, 2)) == 0:
+        add_hub(draw, data, lane)
     return data
+
+
+def add_hub(draw: st.DrawFn, data: Data, lane: Callable[[], Data]) -> None:
+    """A sorting hub between some warehouses and regions, its legs now and then on trucks;
+    some regions are then reached from a warehouse only through it, some closures hit it."""
+    lanes = data["lanes"]
+    data["hubs"] = {"hub0": {}}
+    if draw(st.booleans()):
+        data["hubs"]["hub0"]["handling_time"] = draw(duration_dists(0, 12))
+    legs = [(w, "hub0") for w in data["warehouses"] if draw(st.integers(0, 3)) > 0]
+    legs += [("hub0", r) for r in data["regions"] if draw(st.integers(0, 3)) > 0]
+    for origin, dest in legs:
+        leg = lane()
+        if draw(st.integers(0, 2)) == 0:
+            leg["departures"] = {"times": draw(st.lists(durations(0, 23), min_size=1, max_size=3))}
+            if draw(st.booleans()):
+                leg["departures"]["capacity"] = draw(st.integers(1, 20))
+        lanes.setdefault(origin, {})[dest] = leg
+    for rname, region in data["regions"].items():
+        for w in region["served_by"]:
+            via = "hub0" in lanes.get(w, {}) and rname in lanes.get("hub0", {})
+            if via and draw(st.integers(0, 2)) > 0:
+                del lanes[w][rname]
+    if draw(st.booleans()):
+        data["path_choice"] = draw(st.sampled_from(["fastest", "cheapest"]))
+    if "disruptions" in data and draw(st.booleans()):
+        first = next(iter(data["disruptions"].values()))
+        first["nodes"].append("hub0")
+        first["lanes_closed"] = True
+
+
+def path_of(sc: Scenario, w: str, r: str) -> list[str]:
+    """The path parcels from w to r should take: direct or through the one hub, by the
+    scenario's path choice, ties to the direct lane."""
+    options = [[w, r]] if r in sc.lanes.get(w, {}) else []
+    if "hub0" in sc.lanes.get(w, {}) and r in sc.lanes.get("hub0", {}):
+        options.append([w, "hub0", r])
+
+    def weight(path: list[str]) -> float:
+        legs = [sc.lanes[a][b] for a, b in itertools.pairwise(path)]
+        if sc.path_choice == "cheapest":
+            return sum(leg.cost_per_unit for leg in legs)
+        handling = sc.hubs["hub0"].handling_time.mean_value() if len(path) > 2 else 0.0
+        return sum(leg.transit_time.mean_value() for leg in legs) + handling
+
+    return min(options, key=lambda p: (weight(p), len(p)))
+
+
+def path_transit(sc: Scenario, path: list[str]) -> float:
+    handling = sc.hubs["hub0"].handling_time.mean_value() if len(path) > 2 else 0.0
+    legs = itertools.pairwise(path)
+    return sum(sc.lanes[a][b].transit_time.mean_value() for a, b in legs) + handling
+
+
+def path_cost(sc: Scenario, path: list[str]) -> float:
+    return sum(sc.lanes[a][b].cost_per_unit for a, b in itertools.pairwise(path))
+
+
+def parcel_cost(sc: Scenario, path: list[str]) -> float:
+    """Per parcel: only the lane into the region charges it."""
+    return sc.lanes[path[-2]][path[-1]].cost_per_parcel
 
 
 @st.composite
@@ -854,7 +918,7 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
 
     # Regions: lost sales never backorder, backorder regions never lose; the warehouse is a
     # candidate of the region (the nearest one under `nearest` routing); transport is paid
-    # on units shipped.
+    # on units shipped, for every leg of the path; the hub passed is the path's.
     for r, region in sc.regions.items():
         mine = orders[orders["region"] == r]
         if region.unmet_demand == "lost_sales":
@@ -866,20 +930,27 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
             nearest = min(
                 region.served_by,
                 key=lambda w, r=r: (
-                    sc.lanes[w][r].transit_time.mean_value(),
+                    path_transit(sc, path_of(sc, w, r)),
                     list(sc.warehouses).index(w),
                 ),
             )
             first = mine[mine["split_of"] < 0]
             assert (first["warehouse"] == nearest).all(), r
         shipped = mine[mine["shipped"].notna()]
-        cost = shipped["warehouse"].map(lambda w, r=r: sc.lanes[w][r].cost_per_unit)
-        parcel = shipped["warehouse"].map(lambda w, r=r: sc.lanes[w][r].cost_per_parcel)
+        paths = {w: path_of(sc, w, r) for w in region.served_by}
+        cost = shipped["warehouse"].map(lambda w, ps=paths: path_cost(sc, ps[w]))
+        parcel = shipped["warehouse"].map(lambda w, ps=paths: parcel_cost(sc, ps[w]))
         want = cost.astype(float) * (shipped["units"] - shipped["units_lost"]) + parcel.astype(
             float
         )
         assert np.allclose(shipped["transport_cost"], want), r
         assert (mine.loc[mine["shipped"].isna(), "transport_cost"] == 0).all(), r
+        via = shipped["warehouse"].map(lambda w, ps=paths: len(ps[w]) > 2).astype(bool)
+        assert shipped.loc[~via, "hub"].isna().all(), r
+        assert (shipped.loc[shipped["hub"].notna(), "hub"] == "hub0").all(), r
+        own = shipped["presale_event"].isin(prepositioned_with_transit(sc))
+        assert shipped.loc[via & ~own, "hub"].notna().all(), r
+        assert mine.loc[mine["shipped"].isna(), "hub"].isna().all(), r
 
     check_splits(sc, orders)
     check_patience(sc, orders)
@@ -977,6 +1048,15 @@ def check_pickers(sc: Scenario, orders: pd.DataFrame, end: pd.Timestamp) -> None
             ]
             idle = busy(intervals, queued[ready]) < n
             assert not idle.any(), f"{w}: an order waited for idle {role}" + rows(queued, idle)
+
+
+def prepositioned_with_transit(sc: Scenario) -> list[str]:
+    """Events whose pre-positioned parcels travel on their own transit, skipping hubs."""
+    return [
+        name
+        for name, ev in sc.events.items()
+        if ev.presale and ev.presale.prepositioned and ev.presale.transit is not None
+    ]
 
 
 def check_presale(sc: Scenario, orders: pd.DataFrame) -> None:

@@ -8,8 +8,10 @@ three events: arrival, pick done, delivery.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import deque
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -34,6 +36,7 @@ from simchain.policies.sourcing import SupplierView
 from simchain.policies.stocking import PlannedPolicy
 from simchain.recording import NAN, Columns
 from simchain.scenario.distributions import UNIT_UNIFORM, Sampler
+from simchain.scenario.paths import best_paths
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
@@ -91,17 +94,29 @@ SHIPMENT_COLUMNS = {
 CarrierOption = tuple[int, tuple[int, str], float, bool]  # carrier, lane key, mean transit, own
 
 
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A parcel's way from its warehouse to its region: lane keys in order (a direct lane is
+    a path of one leg), the hubs at the end of every leg but the last, and, with the lanes'
+    own carriers, the sums that routing sees."""
+
+    legs: tuple[tuple[int, str], ...]
+    hubs: tuple[int, ...]  # hub codes, one per leg before the last
+    transit: float  # mean transit times plus mean handling times
+    cost: float  # per unit, every leg
+    before: float  # per unit, the legs before the last
+
+
 class RegionRoutes:
     """What routing policies may know of one region's candidate warehouses (policies.routing
-    .Routes), read from the chain as it is now."""
+    .Routes), read from the chain as it is now: costs and transits are over each warehouse's
+    path to the region."""
 
     def __init__(self, chain: SupplyChain, region: str, candidates: list[int]):
-        lanes = chain.scenario.lanes
+        paths = chain.paths[chain.region_names.index(region)]
         self.chain = chain
-        self.costs = {w: chain.lane_cost[(w, region)] for w in candidates}
-        self.transits = {
-            w: lanes[chain.warehouse_names[w]][region].transit_time.mean_value() for w in candidates
-        }
+        self.costs = {w: paths[w].cost for w in candidates}
+        self.transits = {w: paths[w].transit for w in candidates}
 
     def cost(self, w: int) -> float:
         return self.costs[w]
@@ -131,8 +146,16 @@ class SupplyChain:
         # Replenishment sources and destinations share one index space: suppliers, then
         # warehouses.
         self.node_names = self.supplier_names + self.warehouse_names
-        # Lane destinations (shipments table): warehouses, then regions.
-        self.place_names = self.warehouse_names + self.region_names
+        # Lane origins: warehouses, then hubs; destinations (shipments table): warehouses,
+        # regions, then hubs.
+        self.hub_names = list(scenario.hubs)
+        self.origin_names = self.warehouse_names + self.hub_names
+        origin_index = {name: i for i, name in enumerate(self.origin_names)}
+        self.place_names = self.warehouse_names + self.region_names + self.hub_names
+        self.hub_handling = [
+            streams.sampler(f"handling/{name}", hub.handling_time)
+            for name, hub in scenario.hubs.items()
+        ]
         self.book = OrderBook()
         self.inventory_log = Columns(INVENTORY_COLUMNS)
         self.replenishment_log = Columns(REPLENISHMENT_COLUMNS)
@@ -173,14 +196,15 @@ class SupplyChain:
                         wh.watchers[s].append(up)
                     up = self.upstream[up.index]
                 up = self.upstream[wh.index]
-        # Lanes: transit samplers and unit costs, by (origin warehouse, destination name).
+        # Lanes: transit samplers and unit costs, by (origin warehouse or hub, destination
+        # name).
         self.lane_transit: dict[tuple[int, str], Sampler] = {}
         self.lane_cost: dict[tuple[int, str], float] = {}
         self.parcel_cost: dict[tuple[int, str], float] = {}  # lanes to regions
         self.lane_gates: dict[tuple[int, str], LaneGate] = {}
         self.lane_schedules: dict[tuple[int, str], Schedule] = {}
         for origin, dests in scenario.lanes.items():
-            w = self._by_name[origin].index
+            w = origin_index[origin]
             for dest, lane in dests.items():
                 self.lane_transit[(w, dest)] = streams.sampler(
                     f"transit/{origin}/{dest}", lane.transit_time
@@ -209,10 +233,12 @@ class SupplyChain:
                         self.lane_schedules[key] = Schedule(
                             carrier.departures, scenario.calendar.start, self.lane_transit[key]
                         )
-        # Regions: candidate warehouses nearest first (mean lane transit), and lane lookups.
+        # Regions: each candidate warehouse's path, candidates nearest first (mean transit
+        # over the path), and lane lookups.
+        self.paths: list[dict[int, Path]] = []
         self.nearest_first: list[list[int]] = []
-        # Per region and candidate warehouse, the carriers: (name code, lane key, mean
-        # transit, own couriers), the lane's own first.
+        # Per region and origin of a final leg (a candidate warehouse or a hub), the
+        # carriers: (name code, lane key, mean transit, own couriers), the lane's own first.
         others = {c for ds in scenario.lanes.values() for ln in ds.values() for c in ln.carriers}
         self.carrier_names = [DEFAULT, *sorted(others)]
         self.region_carriers: list[dict[int, list[CarrierOption]]] = []
@@ -220,22 +246,23 @@ class SupplyChain:
         self.lost_sales: list[bool] = []
         self.routes: list[RegionRoutes] = []
         self.couriers: list[Couriers | None] = []
+        best = {w: best_paths(scenario, w) for w in self.warehouse_names}
         for r, (name, region) in enumerate(scenario.regions.items()):
-            cands = sorted(
-                (self._by_name[w].index for w in region.served_by),
-                key=lambda w, rn=name: (  # type: ignore[misc]
-                    scenario.lanes[self.warehouse_names[w]][rn].transit_time.mean_value(),
-                    w,
-                ),
-            )
+            paths = {
+                self._by_name[w].index: self._path(best[w][name], origin_index)
+                for w in region.served_by
+            }
+            self.paths.append(paths)
+            cands = sorted(paths, key=lambda w, ps=paths: (ps[w].transit, w))  # type: ignore[misc]
             self.nearest_first.append(list(cands))
             options = {}
             for w in cands:
-                lane = scenario.lanes[self.warehouse_names[w]][name]
-                options[w] = [(0, (w, name), lane.transit_time.mean_value(), False)] + [
+                o = paths[w].legs[-1][0]
+                lane = scenario.lanes[self.origin_names[o]][name]
+                options[o] = [(0, (o, name), lane.transit_time.mean_value(), False)] + [
                     (
                         self.carrier_names.index(c),
-                        (w, f"{name}:{c}"),
+                        (o, f"{name}:{c}"),
                         spec.transit_time.mean_value(),
                         spec.own_couriers,
                     )
@@ -290,6 +317,26 @@ class SupplyChain:
         # quantity, quantity received, confirmed date (NaN for transfers)]
         self.open_replenishments: dict[int, list[Any]] = {}
         self._next_rid = 0
+
+    def _path(self, nodes: list[str], origin_index: dict[str, int]) -> Path:
+        """A path from its node names; sums in leg order (a direct lane's are its own)."""
+        sc = self.scenario
+        transit = cost = before = 0.0
+        for k, (a, b) in enumerate(itertools.pairwise(nodes)):
+            lane = sc.lanes[a][b]
+            transit += lane.transit_time.mean_value()
+            if b in sc.hubs:
+                transit += sc.hubs[b].handling_time.mean_value()
+            cost += lane.cost_per_unit
+            if k < len(nodes) - 2:
+                before += lane.cost_per_unit
+        return Path(
+            tuple((origin_index[a], b) for a, b in itertools.pairwise(nodes)),
+            tuple(self.hub_names.index(h) for h in nodes[1:-1]),
+            transit,
+            cost,
+            before,
+        )
 
     # --- set-up and run -------------------------------------------------------------------
 
@@ -464,21 +511,73 @@ class SupplyChain:
             wh.ready(oid)
 
     def ship_order(self, oid: int, wh: Warehouse) -> None:
-        """Hand a packed order to a carrier of the lane to its region."""
+        """Hand a packed order to the carrier of the first leg of its path to its region."""
+        o = self.book.o
+        path = self.paths[o["region"][oid]][wh.index]
+        event = o["presale_event"][oid]
+        # A pre-positioned parcel with its own transit leaves from near the buyers: it does
+        # not ride the lane's trucks, nor pass the path's hubs.
+        own = self.presale_transit[event] if event >= 0 else None
+        if len(path.legs) == 1 or own is not None:
+            self._final_leg(oid, path, own)
+            return
+        o["shipped"][oid] = self.env.now
+        o["status"][oid] = st.IN_TRANSIT
+        o["hub"][oid] = path.hubs[0]
+        # Charged in full at hand-over, the final leg with the lane's own carrier until a
+        # carrier takes it (_final_leg).
+        o["carrier"][oid] = 0
+        units = o["units"][oid] - o["units_lost"][oid]
+        o["transport_cost"][oid] = path.cost * units + self.parcel_cost[path.legs[-1]]
+        self._hub_leg((oid, path, 0))
+
+    def _hub_leg(self, load: tuple[int, Path, int]) -> None:
+        """Send a parcel on leg k of its path, to a hub, then on after the hub's handling:
+        without a truck, one event covers the leg and the handling; with one, the handling
+        starts when the truck unloads."""
+        oid, path, k = load
+        lane = path.legs[k]
+        ((delay, _, truck),) = self._trip(lane, 1, self.lane_transit[lane])
+        onward = (oid, path, k + 1)
+        if truck is not None:
+            truck.loads.append((self._at_hub, onward))
+        else:
+            handling = self.hub_handling[path.hubs[k]]()
+            self.agenda.schedule(delay + handling, onward, self._handled)
+
+    def _at_hub(self, load: tuple[int, Path, int]) -> None:
+        """A truck unloads a parcel at a hub: handling, then the next leg."""
+        handling = self.hub_handling[load[1].hubs[load[2] - 1]]()
+        if handling > 0:
+            self.agenda.schedule(handling, load, self._handled)
+        else:
+            self._next_leg(load)
+
+    def _handled(self, event: Timeout) -> None:
+        self._next_leg(cast(tuple[int, Path, int], event.value))
+
+    def _next_leg(self, load: tuple[int, Path, int]) -> None:
+        oid, path, k = load
+        if k < len(path.legs) - 1:
+            self._hub_leg(load)
+        else:
+            self._final_leg(oid, path, None)
+
+    def _final_leg(self, oid: int, path: Path, own: Sampler | None) -> None:
+        """Hand a parcel to a carrier of the lane into its region (chosen now), booking the
+        region's couriers for its arrival; `own`: a pre-positioned parcel's own transit."""
         o = self.book.o
         r = o["region"][oid]
-        options = self.region_carriers[r][wh.index]
+        options = self.region_carriers[r][path.legs[-1][0]]
         pick = 0 if len(options) == 1 else self._choose_carrier(oid, options)
         code, lane, _, own_couriers = options[pick]
         transit = self.lane_transit[lane]
-        event = o["presale_event"][oid]
-        # A pre-positioned parcel with its own transit leaves from near the buyers: it does
-        # not ride the lane's trucks.
-        own = self.presale_transit[event] if event >= 0 else None
-        o["shipped"][oid] = self.env.now
-        o["status"][oid] = st.IN_TRANSIT
+        if len(path.legs) == 1 or own is not None:
+            o["shipped"][oid] = self.env.now
+            o["status"][oid] = st.IN_TRANSIT
         o["carrier"][oid] = code
-        o["transport_cost"][oid] = self._parcel_cost(lane, oid)
+        units = o["units"][oid] - o["units_lost"][oid]
+        o["transport_cost"][oid] = path.before * units + self._parcel_cost(lane, oid)
         ((delay, _, truck),) = self._trip(lane, 1, own or transit, by_truck=own is None)
         arrival = truck.arrival if truck is not None else self.env.now + delay
         couriers = None if own_couriers else self.couriers[r]
@@ -710,7 +809,7 @@ class SupplyChain:
         """One row per departure of a scheduled lane before the horizon (empty ones carry 0
         units), and per later departure already loaded."""
         c = self.shipment_log.cols
-        for (w, dest), schedule in self.lane_schedules.items():
+        for (w, dest), schedule in self.lane_schedules.items():  # w: origin code
             gate = self.lane_gates.get((w, dest))
             n = schedule.departures_before(self.horizon)
             for i in sorted(set(range(n)) | set(schedule.trucks)):

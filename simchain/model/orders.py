@@ -60,6 +60,7 @@ ORDER_COLUMNS = {
     "service": "b",
     "carrier": "b",
     "split_of": "q",
+    "hub": "h",
 }
 ORDER_DEFAULTS = {
     "warehouse": -1,
@@ -68,6 +69,7 @@ ORDER_DEFAULTS = {
     "tour_orders": 0,
     "carrier": -1,
     "split_of": -1,
+    "hub": -1,
     "status": AWAITING_STOCK,
     "presale_event": -1,
     "deposit": NAN,

@@ -7,6 +7,7 @@ import datetime as dt
 from simchain.errors import Problem, suggest
 from simchain.policies.carriers import DEFAULT
 from simchain.policies.stocking import PeakPrebuild
+from simchain.scenario.paths import best_paths, hubs_reached
 from simchain.scenario.schema import Scenario
 from simchain.timebase import days
 
@@ -22,6 +23,7 @@ def check(sc: Scenario) -> list[Problem]:
         "supplier": list(sc.suppliers),
         "warehouse": list(sc.warehouses),
         "region": list(sc.regions),
+        "hub": list(sc.hubs),
     }
     seen: dict[str, str] = {}
     for kind, block in kinds.items():
@@ -33,6 +35,7 @@ def check(sc: Scenario) -> list[Problem]:
                 )
             seen.setdefault(node, kind)
     classes = {s.abc_class for s in sc.skus.values() if s.abc_class is not None}
+    places = "warehouse, region or hub" if sc.hubs else "warehouse or region"
 
     for sid, sup in sc.suppliers.items():
         for sku in sup.unit_prices:
@@ -178,13 +181,14 @@ def check(sc: Scenario) -> list[Problem]:
                 "demand shocks hit regions, but nodes names none: add a region id",
             )
         for i, node in enumerate(dis.nodes):
-            if node not in sc.warehouses and node not in sc.regions:
+            if node not in sc.warehouses and node not in sc.regions and node not in sc.hubs:
                 bad(
                     ("disruptions", did, "nodes", i),
-                    f"unknown warehouse or region '{node}'"
-                    + suggest(node, [*sc.warehouses, *sc.regions]),
+                    f"unknown {places} '{node}'"
+                    + suggest(node, [*sc.warehouses, *sc.regions, *sc.hubs]),
                 )
 
+    paths = {w: best_paths(sc, w) for w in sc.warehouses}
     for rid, region in sc.regions.items():
         base = ("regions", rid)
         if region.last_mile is not None:
@@ -197,16 +201,12 @@ def check(sc: Scenario) -> list[Problem]:
                     (*base, "served_by", i),
                     f"unknown warehouse '{wid}'" + suggest(wid, sc.warehouses),
                 )
-            elif rid not in sc.lanes.get(wid, {}):
-                bad(
-                    (*base, "served_by", i),
-                    f"warehouse '{wid}' serves region '{rid}' but there is no lane "
-                    f"lanes.{wid}.{rid}",
-                )
+            elif rid not in paths[wid]:
+                bad((*base, "served_by", i), _no_path(sc, wid, rid))
         offered = {
             c
-            for w in region.served_by
-            if (lane := sc.lanes.get(w, {}).get(rid)) is not None
+            for origin in [*region.served_by, *sc.hubs]
+            if (lane := sc.lanes.get(origin, {}).get(rid)) is not None
             for c in lane.carriers
         }
         for cname, service in region.service_classes.items():
@@ -225,22 +225,28 @@ def check(sc: Scenario) -> list[Problem]:
                 )
 
     for origin, dests in sc.lanes.items():
-        if origin not in sc.warehouses:
+        if origin not in sc.warehouses and origin not in sc.hubs:
             hint = (
                 " (a supplier's lead_time already includes its transport)"
                 if origin in sc.suppliers
-                else suggest(origin, sc.warehouses)
+                else suggest(origin, [*sc.warehouses, *sc.hubs])
             )
             bad(
                 ("lanes", origin),
-                f"lanes start at a warehouse; unknown warehouse '{origin}'" + hint,
+                f"lanes start at a warehouse or a hub; unknown warehouse or hub '{origin}'" + hint,
             )
         for dest in dests:
-            if dest not in sc.warehouses and dest not in sc.regions:
+            if dest not in sc.warehouses and dest not in sc.regions and dest not in sc.hubs:
                 bad(
                     ("lanes", origin, dest),
-                    f"unknown warehouse or region '{dest}'"
-                    + suggest(dest, [*sc.warehouses, *sc.regions]),
+                    f"unknown {places} '{dest}'"
+                    + suggest(dest, [*sc.warehouses, *sc.regions, *sc.hubs]),
+                )
+            elif origin in sc.hubs and dest in sc.warehouses:
+                bad(
+                    ("lanes", origin, dest),
+                    "a lane from a hub goes to a hub or a region; "
+                    "a transfer between warehouses needs a direct lane",
                 )
             elif dest == origin:
                 bad(("lanes", origin, dest), "a lane must join two different nodes")
@@ -264,6 +270,28 @@ def check(sc: Scenario) -> list[Problem]:
             f"({days(sc.calendar.horizon):g} d); with --days, give more days than the warm-up",
         )
     return problems + check_demand(sc)
+
+
+def _no_path(sc: Scenario, warehouse: str, region: str) -> str:
+    """Why a warehouse cannot reach a region it serves: the direct lane is missing, and so is
+    every path through hubs (naming the hubs on either side, where there are any)."""
+    msg = (
+        f"warehouse '{warehouse}' serves region '{region}' but there is no lane "
+        f"lanes.{warehouse}.{region}"
+    )
+    if not sc.hubs:
+        return msg
+    reached = hubs_reached(sc, warehouse)
+    into = [h for h in sc.hubs if region in sc.lanes.get(h, {})]
+    msg += " nor a path through hubs"
+    if not reached:
+        return msg + f" (no lane from '{warehouse}' to a hub)"
+    if not into:
+        return msg + f" (no lane from a hub to '{region}')"
+    return (
+        msg + f" (hubs reached from '{warehouse}': {', '.join(reached)}; "
+        f"hubs with a lane to '{region}': {', '.join(into)})"
+    )
 
 
 def check_demand(sc: Scenario) -> list[Problem]:

@@ -536,6 +536,14 @@ class Carrier(Block):
     )
 
 
+class Hub(Block):
+    """A sorting centre on the way to the regions: parcels pass through, no stock is kept."""
+
+    handling_time: DurationDist = Field(
+        default="0h", validate_default=True, description="from arrival to hand-over onward"
+    )
+
+
 class Lane(Block):
     transit_time: DurationDist = Field(description="from departure to arrival")
     cost_per_unit: NonNegFloat = 0.0
@@ -549,6 +557,9 @@ class Lane(Block):
         default_factory=dict,
         description="lanes to regions: carriers besides the lane's own ('default')",
     )
+
+
+PathChoice = Literal["fastest", "cheapest"]
 
 
 class Costs(Block):
@@ -632,7 +643,15 @@ class Scenario(Block):
     suppliers: dict[Id, Supplier] = Field(min_length=1)
     warehouses: dict[Id, Warehouse] = Field(min_length=1)
     regions: dict[Id, Region] = Field(min_length=1)
+    hubs: dict[Id, Hub] = Field(
+        default_factory=dict, description="sorting centres parcels may pass on their way"
+    )
     lanes: dict[Id, dict[Id, Lane]] = Field(description="origin -> destination -> lane")
+    path_choice: PathChoice = Field(
+        "fastest",
+        description="parcels' path from warehouse to region: least mean transit and "
+        "handling, or least cost per unit; ties by fewer legs",
+    )
     costs: Costs = Field(default_factory=Costs)
     routing: RoutingSpec = Field(default_factory=NearestWithStock)
     carrier_choice: CarrierSpec = Field(
