@@ -47,6 +47,22 @@ def test_bundled_snowstorm_is_double11_plus_its_disruptions() -> None:
     assert storm.model_dump(exclude=skip) == base.model_dump(exclude=skip)
 
 
+def test_bundled_premium_adds_a_class_its_carrier_and_priority_only() -> None:
+    premium = load_scenario(ROOT / "scenarios" / "double11_premium.yaml")
+    base = load_scenario(ROOT / "scenarios" / "double11.yaml")
+    fronts = ("sh_fdc", "hz_fdc", "nj_fdc", "hf_fdc")
+    for city, region in premium.regions.items():
+        assert region.service_classes["premium"].carrier == "sf_express", city
+        (w,) = [w for w in region.served_by if w in fronts]
+        assert set(premium.lanes[w][city].carriers) == {"sf_express"}
+        assert premium.warehouses[w].priority == "premium_first"
+    skip = {"name", "description", "regions", "lanes", "warehouses"}
+    assert premium.model_dump(exclude=skip) == base.model_dump(exclude=skip)
+    for city in base.regions:
+        mine = premium.regions[city].model_dump(exclude={"service_classes"})
+        assert mine == base.regions[city].model_dump(exclude={"service_classes"})
+
+
 def test_changes_merge_mappings_and_replace_values(tmp_path: Path) -> None:
     write(tmp_path, "base.yaml", BASE)
     child = write(
