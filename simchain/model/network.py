@@ -567,27 +567,27 @@ class SupplyChain:
         """Hand a parcel to a carrier of the lane into its region (chosen now), booking the
         region's couriers for its arrival; `own`: a pre-positioned parcel's own transit."""
         o = self.book.o
+        now = self.env.now
         r = o["region"][oid]
         options = self.region_carriers[r][path.legs[-1][0]]
         pick = 0 if len(options) == 1 else self._choose_carrier(oid, options)
         code, lane, _, own_couriers = options[pick]
-        transit = self.lane_transit[lane]
-        if len(path.legs) == 1 or own is not None:
-            o["shipped"][oid] = self.env.now
+        if own is not None or len(path.legs) == 1:
+            o["shipped"][oid] = now
             o["status"][oid] = st.IN_TRANSIT
         o["carrier"][oid] = code
         units = o["units"][oid] - o["units_lost"][oid]
-        o["transport_cost"][oid] = path.before * units + self._parcel_cost(lane, oid)
-        ((delay, _, truck),) = self._trip(lane, 1, own or transit, by_truck=own is None)
-        arrival = truck.arrival if truck is not None else self.env.now + delay
+        per_unit = path.before + self.lane_cost[lane]
+        o["transport_cost"][oid] = per_unit * units + self.parcel_cost[lane]
+        transit = own or self.lane_transit[lane]
+        ((delay, _, truck),) = self._trip(lane, 1, transit, by_truck=own is None)
+        arrival = truck.arrival if truck is not None else now + delay
         couriers = None if own_couriers else self.couriers[r]
         at = couriers.delivery_time(arrival) if couriers is not None else arrival
         if truck is not None and at == arrival:
             truck.loads.append((self._deliver, oid))  # delivered as the truck arrives
         else:
-            self.agenda.schedule(
-                at - self.env.now if couriers is not None else delay, oid, self._delivered
-            )
+            self.agenda.schedule(at - now if couriers is not None else delay, oid, self._delivered)
 
     def _parcel_cost(self, lane: tuple[int, str], oid: int) -> float:
         """What a lane's carrier charges for an order: per unit shipped, plus per parcel."""
