@@ -114,17 +114,30 @@ def summary(sc: Scenario) -> Table:
         table.add_row("supplier", name, ", ".join(facts))
     for name, wh in sc.warehouses.items():
         kinds = sorted({type(sc.policy_for(name, s)).model_fields["kind"].default for s in sc.skus})
-        pick = "no picking stage"
-        if wh.pickers is not None:
-            pick = f"{wh.pickers.count} pickers" if wh.pickers.count else "pickers in shifts"
+        crews = []
+        for role in ("pickers", "packers", "receivers"):
+            crew = getattr(wh, role)
+            if crew is not None:
+                crews.append(f"{crew.count} {role}" if crew.count else f"{role} in shifts")
+        if wh.pickers is not None and wh.pickers.method != "discrete":
+            crews[0] += f" ({wh.pickers.method.replace('_', '-')} picking)"
+        ops = "; ".join(crews) if crews else "no picking stage"
+        if wh.storage_capacity is not None:
+            ops += f"; room for {wh.storage_capacity:,} units"
+        if wh.priority != "fifo":
+            ops += f"; {wh.priority.replace('_', ' ')}"
         sources = f"{', '.join(sc.sources(name))} ({wh.sourcing.kind})"
-        table.add_row("warehouse", name, f"from {sources}; {pick}; policies {', '.join(kinds)}")
+        table.add_row("warehouse", name, f"from {sources}; {ops}; policies {', '.join(kinds)}")
     for name, region in sc.regions.items():
         table.add_row(
             "region",
             name,
             f"{region.demand.orders_per_day:,.0f} orders/day; served by "
-            f"{', '.join(region.served_by)}; unmet demand {region.unmet_demand}",
+            f"{', '.join(region.served_by)}; unmet demand {region.unmet_demand}"
+            + "".join(
+                f"; {c} {k.share:.0%} within {k.promised_within:g} h"
+                for c, k in region.service_classes.items()
+            ),
         )
     for name, hub in sc.hubs.items():
         handling = days(hub.handling_time.mean_value())
@@ -135,6 +148,7 @@ def summary(sc: Scenario) -> Table:
         str(lanes),
         "; ".join(
             f"{o}->{d} {days(lane.transit_time.mean_value()):.2g} d"
+            + (f" (+{', '.join(lane.carriers)})" if lane.carriers else "")
             for o, ds in sc.lanes.items()
             for d, lane in ds.items()
         ),
