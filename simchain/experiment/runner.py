@@ -105,7 +105,9 @@ def _check_metrics(exp: ExperimentFile, row: dict[str, Any]) -> None:
             )
 
 
-def _serial(todo: list[tuple[Run, Scenario]], name: str, out: Path) -> Generator[dict[str, Any], None, None]:
+def _serial(
+    todo: list[tuple[Run, Scenario]], name: str, out: Path
+) -> Generator[dict[str, Any], None, None]:
     for run, sc in todo:
         yield execute(run, sc, name, out)
 

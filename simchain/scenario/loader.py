@@ -283,9 +283,7 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
 # --- mapping pydantic errors to fields and lines -------------------------------------------
 
 
-def _model_at(
-    path: PathT, data: Any, root: type[BaseModel] = Scenario
-) -> type[BaseModel] | None:
+def _model_at(path: PathT, data: Any, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
     """The pydantic model class describing the mapping at `path` (None for plain mappings)."""
     ann: Any = root
     node = data
