@@ -83,7 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def comparison_table(comparison: pd.DataFrame, baseline: str, title: str) -> Table:
+def comparison_table(
+    comparison: pd.DataFrame, baseline: str, title: str, params: Sequence[str] = ()
+) -> Table:
     """Each variant's mean per metric and its paired difference from the baseline."""
     table = Table(title=title, title_justify="left")
     sweep = comparison["point"].nunique() > 1 if len(comparison) else False
@@ -102,7 +104,8 @@ def comparison_table(comparison: pd.DataFrame, baseline: str, title: str) -> Tab
             diff = _fmt(metric, d_mean)
         else:
             diff = f"{_fmt(metric, d_mean)} ± {_fmt(metric, d_half)}"
-        row = [metric, *((str(r["point"]),) if sweep else ()), str(r["variant"])]
+        point = ", ".join(f"{'.'.join(p.split('.')[-2:])}={r[p]}" for p in params)
+        row = [metric, *((point or str(r["point"]),) if sweep else ()), str(r["variant"])]
         mean = _fmt(metric, float(r["mean"]))
         table.add_row(*row, mean, diff, str(r["n_pairs"]), str(r["rank"]))
     return table
@@ -149,7 +152,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if not args.quiet:
         baseline = exp.spec.baseline_variant
         title = f"{exp.spec.name}: {exp.spec.replications} replications, seed {exp.spec.seed}"
-        out.print(comparison_table(result.comparison, baseline, title))
+        out.print(comparison_table(result.comparison, baseline, title, result.params))
         out.print(
             f"{result.ran} runs in {result.wall_time_s:.1f} s"
             + (f" ({result.skipped} already done)" if result.skipped else "")

@@ -48,6 +48,7 @@ class ExperimentResult:
     runs: pd.DataFrame
     summary: pd.DataFrame
     comparison: pd.DataFrame
+    params: list[str]
     ran: int
     skipped: int
     failures: int
@@ -193,16 +194,30 @@ def run_experiment(
         first = table[table["status"] == "ok"].iloc[0]
         _check_metrics(exp, {str(k): v for k, v in first.items()})
     atomic_write(out / "runs.parquet", lambda fh: table.to_parquet(fh, index=False))
-    summary = stats.summary(table, spec.metrics)
-    comparison = stats.comparison(table, spec.metrics, spec.baseline_variant)
+    params = spec.sweep.parameters() if spec.sweep else []
+    summary = _with_params(stats.summary(table, spec.metrics), table, params)
+    comparison = _with_params(
+        stats.comparison(table, spec.metrics, spec.baseline_variant), table, params
+    )
     atomic_write(out / "summary.csv", lambda fh: summary.to_csv(fh, index=False))
     atomic_write(out / "comparison.csv", lambda fh: comparison.to_csv(fh, index=False))
     wall = time.perf_counter() - t0
     result = ExperimentResult(
-        out, table, summary, comparison, len(todo), len(plan) - len(todo), failed, wall
+        out, table, summary, comparison, params, len(todo), len(plan) - len(todo), failed, wall
     )
     atomic_text(out / "manifest.json", json.dumps(_manifest(exp, result, command), indent=2) + "\n")
     return result
+
+
+def _with_params(frame: pd.DataFrame, runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """The sweep's parameter values next to each point id, for readers of the CSV files."""
+    if not params or frame.empty:
+        return frame
+    values = runs[["point", *params]].drop_duplicates("point")
+    merged = frame.merge(values, on="point", how="left")
+    at = list(frame.columns).index("point") + 1
+    cols = [c for c in frame.columns]
+    return merged[cols[:at] + params + cols[at:]]
 
 
 def _manifest(
