@@ -330,3 +330,12 @@ def test_bundled_experiment_runs_shortened(name, tmp_path):
     result = run_experiment(short, tmp_path / name, workers=1)
     assert result.failures == 0 and len(result.runs) == BUNDLED[name] // 5
     assert set(result.comparison["metric"]) == set(spec.metrics)
+
+
+def test_the_readme_example_is_a_valid_experiment(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("schema_version: 1\nname: routing_strategies")
+    path = tmp_path / "example.yaml"
+    path.write_text(readme[start : readme.index("```", start)], encoding="utf-8")
+    spec = load_experiment(path).spec
+    assert len(runs(spec)) == 3 * 3 * 5
