@@ -229,6 +229,9 @@ def test_resume_runs_only_the_missing_runs(small, tmp_path):
     (out / "runs.parquet").unlink()  # as if interrupted before the end
     with pytest.raises(ScenarioError, match="not empty"):
         run_experiment(exp, out, workers=1)
+    changed = exp.spec.model_copy(update={"seed": 8})
+    with pytest.raises(ScenarioError, match="another experiment"):
+        run_experiment(ExperimentFile(changed, exp.source, exp.lines), out, resume=True)
     result = run_experiment(exp, out, workers=1, resume=True)
     assert (result.ran, result.skipped) == (2, 4)
     pd.testing.assert_frame_equal(

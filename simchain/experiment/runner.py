@@ -62,7 +62,7 @@ def execute(run: Run, scenario: Scenario, experiment: str, out: Path) -> dict[st
         "experiment": experiment,
         "variant": run.variant,
         "point": run.point.id,
-        **run.point.params,
+        **{k: _cell(v) for k, v in run.point.params.items()},
         "replication": run.replication,
         "seed": run.seed,
     }
@@ -82,6 +82,11 @@ def execute(run: Run, scenario: Scenario, experiment: str, out: Path) -> dict[st
     frame = pd.DataFrame([row])
     atomic_write(part_path(out, run.key), lambda fh: frame.to_parquet(fh, index=False))
     return row
+
+
+def _cell(value: Any) -> Any:
+    """A parameter value as a table cell: mappings and lists as their JSON text."""
+    return json.dumps(value) if isinstance(value, dict | list) else value
 
 
 def part_path(out: Path, key: str) -> Path:
@@ -104,6 +109,28 @@ def _check_metrics(exp: ExperimentFile, row: dict[str, Any]) -> None:
                 ("metrics", i),
                 f"unknown KPI '{metric}'" + suggest(metric, produced) + " (see `kpis.csv`)",
             )
+
+
+def _claim(exp: ExperimentFile, out: Path, resume: bool) -> None:
+    """Record which experiment the folder holds; resuming it with another is refused, since
+    its finished runs would be taken for runs of this one."""
+    mine = {
+        "experiment": exp.spec.model_dump(mode="json", by_alias=True),
+        "scenario": exp.scenario_path.resolve().as_posix(),
+    }
+    recorded = out / "experiment.json"
+    if resume and recorded.exists():
+        theirs = json.loads(recorded.read_text(encoding="utf-8"))
+        if theirs != mine:
+            raise ScenarioError(
+                str(out),
+                [
+                    Problem(
+                        (), f"holds the runs of another experiment (or of a changed {exp.source})"
+                    )
+                ],
+            )
+    atomic_text(recorded, json.dumps(mine, indent=2) + "\n")
 
 
 def _serial(
@@ -153,6 +180,7 @@ def run_experiment(
             str(out),
             [Problem((), "the output folder exists and is not empty: --resume it or pick --out")],
         )
+    _claim(exp, out, resume)
     plan = runs(spec)
     done = done_keys(out) if resume else set()
     scenarios: dict[tuple[str, str], Scenario] = {}
@@ -248,5 +276,12 @@ def _manifest(
         "pandas": pd.__version__,
         "wall_time_s": round(r.wall_time_s, 3),
         "command_line": command if command is not None else sys.argv,
-        "files": ["runs.parquet", "summary.csv", "comparison.csv", "scenarios/", "runs/"],
+        "files": [
+            "runs.parquet",
+            "summary.csv",
+            "comparison.csv",
+            "experiment.json",
+            "scenarios/",
+            "runs/",
+        ],
     }
