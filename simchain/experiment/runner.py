@@ -200,9 +200,10 @@ def run_experiment(
     failures = 0
     if progress:
         progress(0, len(todo), 0)
-    rows = _serial(todo, spec.name, out) if workers == 1 or len(todo) <= 1 else None
-    if rows is None:
-        rows = _pooled(todo, spec.name, out, workers)
+    if workers == 1 or len(todo) <= 1:
+        rows = _serial(todo, spec.name, out)
+    else:
+        rows = _pooled(todo, spec.name, out, min(workers, len(todo)))
     try:
         for n, row in enumerate(rows, 1):
             failures += row["status"] != "ok"
