@@ -226,7 +226,9 @@ def run_experiment(
     params = spec.sweep.parameters() if spec.sweep else []
     summary = _with_params(stats.summary(table, spec.metrics), table, params)
     comparison = _with_params(
-        stats.comparison(table, spec.metrics, spec.baseline_variant), table, params
+        stats.comparison(table, spec.metrics, spec.baseline_variant, list(spec.variants)),
+        table,
+        params,
     )
     atomic_write(out / "summary.csv", lambda fh: summary.to_csv(fh, index=False))
     atomic_write(out / "comparison.csv", lambda fh: comparison.to_csv(fh, index=False))

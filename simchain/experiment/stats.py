@@ -81,7 +81,9 @@ def summary(runs: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def comparison(runs: pd.DataFrame, metrics: list[str], baseline: str) -> pd.DataFrame:
+def comparison(
+    runs: pd.DataFrame, metrics: list[str], baseline: str, variants: list[str] | None = None
+) -> pd.DataFrame:
     """Per variant, point and metric: the variant's mean, and the mean of its differences
     from the baseline replication by replication (paired: both saw the same random numbers)
     with a 95 % CI; `rank` orders the variants of a point by mean, 1 = highest."""
@@ -116,6 +118,9 @@ def comparison(runs: pd.DataFrame, metrics: list[str], baseline: str) -> pd.Data
     out["rank"] = (
         out.groupby(["point", "metric"])["mean"].rank(ascending=False, method="min").astype("Int64")
     )
-    order = {m: i for i, m in enumerate(metrics)}
-    out["_m"] = out["metric"].map(order)
-    return out.sort_values(["point", "_m", "variant"]).drop(columns="_m").reset_index(drop=True)
+    # The baseline first, then the variants as the experiment lists them.
+    listed = [baseline, *(v for v in variants or sorted(out["variant"].unique()) if v != baseline)]
+    out["_m"] = out["metric"].map({m: i for i, m in enumerate(metrics)})
+    out["_v"] = out["variant"].map({v: i for i, v in enumerate(listed)}).fillna(len(listed))
+    out = out.sort_values(["point", "_m", "_v", "variant"], kind="stable")
+    return out.drop(columns=["_m", "_v"]).reset_index(drop=True)
