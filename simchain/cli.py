@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -79,6 +80,90 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{int(st['orders_simulated']):,} orders simulated in {st['simulation_s']:.2f} s "
             f"({st['orders_per_s']:,.0f} orders/s); results in {folder}/"
         )
+    return 0
+
+
+def comparison_table(
+    comparison: pd.DataFrame, baseline: str, title: str, params: Sequence[str] = ()
+) -> Table:
+    """Each variant's mean per metric and its paired difference from the baseline."""
+    table = Table(title=title, title_justify="left")
+    sweep = comparison["point"].nunique() > 1 if len(comparison) else False
+    for col in ("metric", *(("point",) if sweep else ()), "variant"):
+        table.add_column(col)
+    table.add_column("mean", justify="right")
+    table.add_column(f"vs {baseline} (95 % CI)", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("rank", justify="right")
+    for r in comparison.to_dict("records"):
+        metric = str(r["metric"])
+        d_mean, d_half = float(r["diff_mean"]), float(r["diff_ci_half_width"])
+        if r["variant"] == baseline:
+            diff = "baseline"
+        elif math.isnan(d_half):
+            diff = _fmt(metric, d_mean)
+        else:
+            diff = f"{_fmt(metric, d_mean)} ± {_fmt(metric, d_half)}"
+        point = ", ".join(f"{'.'.join(p.split('.')[-2:])}={r[p]}" for p in params)
+        row = [metric, *((point or str(r["point"]),) if sweep else ()), str(r["variant"])]
+        mean = _fmt(metric, float(r["mean"]))
+        table.add_row(*row, mean, diff, str(r["n_pairs"]), str(r["rank"]))
+    return table
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from simchain.experiment.runner import run_experiment
+    from simchain.experiment.spec import load_experiment, resolve
+
+    exp = load_experiment(resolve(args.experiment))
+    folder = Path(args.out) if args.out else Path("results") / exp.spec.name
+    show = out.is_terminal and not args.quiet
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs, {task.fields[failures]} failed"),
+        TimeRemainingColumn(),
+        console=out,
+        disable=not show,
+    )
+    task = bar.add_task(exp.spec.name, total=None, failures=0)
+
+    def progress(done: int, total: int, failures: int) -> None:
+        bar.update(task, completed=done, total=total, failures=failures)
+
+    with bar:
+        result = run_experiment(
+            exp,
+            folder,
+            workers=args.workers,
+            resume=args.resume,
+            progress=progress,
+            command=["simchain", *sys.argv[1:]],
+        )
+    if not args.quiet:
+        baseline = exp.spec.baseline_variant
+        title = f"{exp.spec.name}: {exp.spec.replications} replications, seed {exp.spec.seed}"
+        out.print(comparison_table(result.comparison, baseline, title, result.params))
+        out.print(
+            f"{result.ran} runs in {result.wall_time_s:.1f} s"
+            + (f" ({result.skipped} already done)" if result.skipped else "")
+            + f"; results in {folder}/"
+        )
+    if result.failures:
+        err.print(
+            f"{result.failures} of {len(result.runs)} runs failed: see the `error` column "
+            f"of {folder}/runs.parquet"
+        )
+        return 1
     return 0
 
 
@@ -222,6 +307,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default results/<scenario>-seed<seed>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(func=cmd_run)
+
+    exp = sub.add_parser(
+        "experiment",
+        help="run an experiment: variants x parameter points x replications",
+        description="Run every run of an experiment file in parallel and write "
+        "results/<experiment>/: one part per run, runs.parquet, summary.csv, comparison.csv, "
+        "the scenario of each variant and manifest.json.",
+    )
+    exp.add_argument("experiment", help="an experiment file, or the name of a bundled one")
+    exp.add_argument("--workers", type=int, help="processes (default: all cores; 1: in-process)")
+    exp.add_argument("--resume", action="store_true", help="run only the runs not yet done")
+    exp.add_argument("--out", help="experiment folder (default results/<experiment>)")
+    exp.add_argument("--quiet", action="store_true", help="print nothing on success")
+    exp.set_defaults(func=cmd_experiment)
 
     val = sub.add_parser("validate", help="check a scenario file and summarise its network")
     val.add_argument("scenario")

@@ -83,6 +83,14 @@ def validate(
     raise ScenarioError(source, _locate(problems, lines, overridden, files or {}))
 
 
+def model_problems(
+    exc: ValidationError, data: Any, lines: dict[PathT, int], root: type[BaseModel]
+) -> list[Problem]:
+    """The problems of a failed `root.model_validate(data)`, each with its field and line: the
+    same messages as for scenarios, for other YAML files (experiment files)."""
+    return _locate(_from_pydantic(exc, data, root), lines, {}, {})
+
+
 # --- extends: a scenario as changes to another ---------------------------------------------
 
 
@@ -275,9 +283,9 @@ def _apply_one(data: dict[str, Any], item: str) -> Problem | PathT:
 # --- mapping pydantic errors to fields and lines -------------------------------------------
 
 
-def _model_at(path: PathT, data: Any) -> type[BaseModel] | None:
+def _model_at(path: PathT, data: Any, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
     """The pydantic model class describing the mapping at `path` (None for plain mappings)."""
-    ann: Any = Scenario
+    ann: Any = root
     node = data
     for key in path:
         ann = _pick(ann, node)
@@ -324,8 +332,8 @@ def _pick(ann: Any, node: Any) -> Any:
         return ann
 
 
-def _field_names(path: PathT, data: Any) -> list[str]:
-    model = _model_at(path, data)
+def _field_names(path: PathT, data: Any, root: type[BaseModel] = Scenario) -> list[str]:
+    model = _model_at(path, data, root)
     return [n for n in model.model_fields if n != "unit"] if model else []
 
 
@@ -353,11 +361,13 @@ def _looks_like_tag(key: str) -> bool:
     return bool(re.search(r"[\[\]()]", key)) or key.startswith("function-")
 
 
-def _from_pydantic(exc: ValidationError, data: Any) -> list[Problem]:
+def _from_pydantic(
+    exc: ValidationError, data: Any, root: type[BaseModel] = Scenario
+) -> list[Problem]:
     by_path: dict[PathT, list[str]] = {}
     for err in exc.errors():
         path = _clean(err["loc"], data, err["type"] in ("missing", "extra_forbidden"))
-        by_path.setdefault(path, []).append(_message(err, path, data))
+        by_path.setdefault(path, []).append(_message(err, path, data, root))
     problems = []
     for path, msgs in by_path.items():
         unique = list(dict.fromkeys(msgs))
@@ -371,13 +381,13 @@ def _found(value: Any) -> str:
     return repr(value)
 
 
-def _message(err: Any, path: PathT, data: Any) -> str:
+def _message(err: Any, path: PathT, data: Any, root: type[BaseModel] = Scenario) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     value = err.get("input")
     if kind == "extra_forbidden":
         key = path[-1] if path else err["loc"][-1]
-        return f"unknown key '{key}'" + suggest(str(key), _field_names(path[:-1], data))
+        return f"unknown key '{key}'" + suggest(str(key), _field_names(path[:-1], data, root))
     if kind == "missing":
         return "required field is missing"
     if kind == "union_tag_invalid":

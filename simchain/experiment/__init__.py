@@ -1,0 +1,7 @@
+"""Experiments: variants of a scenario x parameter points x replications, on common random
+numbers, run in parallel and summarised with confidence intervals."""
+
+from simchain.experiment.runner import ExperimentResult, run_experiment
+from simchain.experiment.spec import Experiment, ExperimentFile, load_experiment
+
+__all__ = ["Experiment", "ExperimentFile", "ExperimentResult", "load_experiment", "run_experiment"]
