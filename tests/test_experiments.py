@@ -342,3 +342,44 @@ def test_the_readme_example_is_a_valid_experiment(tmp_path):
     path.write_text(readme[start : readme.index("```", start)], encoding="utf-8")
     spec = load_experiment(path).spec
     assert len(runs(spec)) == 3 * 3 * 5
+
+
+def test_killing_the_experiment_and_resuming_loses_and_duplicates_nothing(small, tmp_path):
+    """Kill `simchain experiment` (SIGKILL, no clean-up) once some runs are written, then
+    `--resume`: every run is there exactly once and the tables equal an uninterrupted run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _, serial = small
+    write(tmp_path, SMALL)
+    out = tmp_path / "results" / "small"
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simchain.cli", "experiment", "exp.yaml", "--workers", "1"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list((out / "runs").glob("*.parquet")):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the experiment ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = sorted(p.name for p in (out / "runs").glob("*.parquet"))
+    assert 1 <= len(done) < 6
+    assert not (out / "runs.parquet").exists()
+    resumed = simchain(tmp_path, "experiment", "exp.yaml", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    table = pd.read_parquet(out / "runs.parquet")
+    assert table["key"].is_unique and len(table) == 6
+    assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == sorted(
+        f"{k}.parquet" for k in table["key"]
+    )
+    pd.testing.assert_frame_equal(values(pd.read_parquet(serial / "runs.parquet")), values(table))
