@@ -70,6 +70,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, help="repeats per scenario (default: 3, 2, 1)")
     ap.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
+    ap.add_argument("--no-experiment", action="store_true", help="skip the runner benchmark")
     args = ap.parse_args()
     table = Table(title="simchain benchmark (best of the repeats)", title_justify="left")
     columns = (
@@ -95,6 +96,52 @@ def main() -> None:
             f"{r['disk_bytes_per_order']:,.0f}",
         )
     Console(width=130).print(table)
+    if not args.no_experiment:
+        Console(width=130).print(experiment_bench())
+
+
+EXPERIMENT = """\
+schema_version: 1
+name: bench
+scenario: {scenario}
+days: 30
+variants:
+  nearest_with_stock: {{}}
+  least_loaded: {{set: {{routing.kind: least_loaded}}}}
+replications: 4
+seed: 1
+metrics: [otif, total_cost]
+"""
+
+
+def experiment_bench() -> Table:
+    """8 runs of a few seconds each: serial, on a pool of 2 processes and on a local Dask
+    cluster of 2 workers; the speed-up over serial (the pool's aim: 1.8x or better on two
+    cores) and the Dask backend's overhead against the pool."""
+    from simchain.experiment.runner import run_experiment
+    from simchain.experiment.spec import load_experiment
+
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.yaml"
+        path.write_text(EXPERIMENT.format(scenario=ROOT / "scenarios" / "two_echelon.yaml"))
+        exp = load_experiment(path)
+        for label, kwargs in (
+            ("serial", {"workers": 1}),
+            ("pool of 2", {"workers": 2}),
+            ("Dask local:2", {"cluster": "local:2"}),
+        ):
+            t0 = time.perf_counter()
+            run_experiment(exp, Path(tmp) / label.replace(" ", "_"), **kwargs)  # type: ignore[arg-type]
+            times[label] = time.perf_counter() - t0
+    table = Table(title="experiment runner: 8 runs of two_echelon (30 days)", title_justify="left")
+    for col in ("backend", "wall s", "speed-up vs serial", "vs pool"):
+        table.add_column(col, justify="left" if col == "backend" else "right")
+    for label, t in times.items():
+        table.add_row(
+            label, f"{t:.1f}", f"{times['serial'] / t:.2f}x", f"{t / times['pool of 2']:.2f}x"
+        )
+    return table
 
 
 if __name__ == "__main__":

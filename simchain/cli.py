@@ -148,6 +148,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=progress,
             command=["simchain", *sys.argv[1:]],
+            cluster=args.cluster,
         )
     if not args.quiet:
         baseline = exp.spec.baseline_variant
@@ -317,6 +318,11 @@ def parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("experiment", help="an experiment file, or the name of a bundled one")
     exp.add_argument("--workers", type=int, help="processes (default: all cores; 1: in-process)")
+    exp.add_argument(
+        "--cluster",
+        help="run on a Dask scheduler (tcp://HOST:8786) or a local Dask cluster (local:N); "
+        "needs simchain[dask]",
+    )
     exp.add_argument("--resume", action="store_true", help="run only the runs not yet done")
     exp.add_argument("--out", help="experiment folder (default results/<experiment>)")
     exp.add_argument("--quiet", action="store_true", help="print nothing on success")

@@ -383,3 +383,20 @@ def test_killing_the_experiment_and_resuming_loses_and_duplicates_nothing(small,
         f"{k}.parquet" for k in table["key"]
     )
     pd.testing.assert_frame_equal(values(pd.read_parquet(serial / "runs.parquet")), values(table))
+
+
+def test_a_local_dask_cluster_gives_the_same_runs(small, tmp_path):
+    """Serial, process pool and a local Dask cluster: value for value the same runs."""
+    exp, serial = small
+    run_experiment(exp, tmp_path / "dask", cluster="local:2")
+    pd.testing.assert_frame_equal(
+        values(pd.read_parquet(serial / "runs.parquet")),
+        values(pd.read_parquet(tmp_path / "dask" / "runs.parquet")),
+    )
+    assert len(list((tmp_path / "dask" / "runs").glob("*.parquet"))) == 6
+
+
+def test_a_bad_cluster_address_is_refused(small, tmp_path):
+    exp, _ = small
+    with pytest.raises(ScenarioError, match="tcp://HOST:PORT or local:N"):
+        run_experiment(exp, tmp_path / "x", cluster="local:zero")

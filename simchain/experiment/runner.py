@@ -1,4 +1,5 @@
-"""Executing an experiment's runs, in-process or on a pool of processes, resumably.
+"""Executing an experiment's runs, in-process, on a pool of processes or on a Dask cluster,
+resumably.
 
 Each run writes its own one-row part (`runs/<key>.parquet`) atomically the moment it ends, so
 an interrupted experiment keeps every finished run and `resume` only does the rest. The final
@@ -56,7 +57,20 @@ class ExperimentResult:
 
 
 def execute(run: Run, scenario: Scenario, experiment: str, out: Path) -> dict[str, Any]:
-    """Simulate one run and write its part; an exception becomes a row with status "error"."""
+    """Simulate one run and write its part (in the worker: a finished run is kept even if
+    the parent dies)."""
+    row = simulate_run(run, scenario, experiment)
+    write_part(out, row)
+    return row
+
+
+def write_part(out: Path, row: dict[str, Any]) -> None:
+    frame = pd.DataFrame([row])
+    atomic_write(part_path(out, row["key"]), lambda fh: frame.to_parquet(fh, index=False))
+
+
+def simulate_run(run: Run, scenario: Scenario, experiment: str) -> dict[str, Any]:
+    """One run's row: its identity, status and KPIs; an exception becomes status "error"."""
     row: dict[str, Any] = {
         "key": run.key,
         "experiment": experiment,
@@ -79,8 +93,6 @@ def execute(run: Run, scenario: Scenario, experiment: str, out: Path) -> dict[st
         kpis = result.kpis
     row["wall_s"] = time.perf_counter() - t0
     row |= {k: float(v) for k, v in kpis.items()}
-    frame = pd.DataFrame([row])
-    atomic_write(part_path(out, run.key), lambda fh: frame.to_parquet(fh, index=False))
     return row
 
 
@@ -157,6 +169,56 @@ def _pooled(
                 fut.cancel()
 
 
+def _dask(
+    todo: list[tuple[Run, Scenario]], name: str, out: Path, cluster: str
+) -> Generator[dict[str, Any], None, None]:
+    """The same runs as tasks of a Dask distributed scheduler: `tcp://host:8786`, or
+    `local:N` for a local cluster of N single-threaded worker processes. Workers return
+    rows; parts are written here, so the workers need no access to the output folder."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # the optional extra is missing
+        raise ScenarioError(
+            "--cluster",
+            [Problem(("--cluster",), "needs dask.distributed: pip install 'simchain[dask]'")],
+        ) from exc
+    local = None
+    if cluster.startswith("local:"):
+        n = int(cluster.removeprefix("local:"))
+        local = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(local)
+    else:
+        client = Client(cluster)
+    try:
+        futures = [client.submit(simulate_run, r, sc, name, pure=False) for r, sc in todo]
+        try:
+            for fut in as_completed(futures):
+                row = fut.result()
+                write_part(out, row)
+                yield row
+        finally:
+            client.cancel(futures)
+    finally:
+        client.close()
+        if local is not None:
+            local.close()
+
+
+def _check_cluster(cluster: str) -> None:
+    ok = cluster.startswith(("tcp://", "tls://", "ucx://", "inproc://")) or (
+        cluster.startswith("local:")
+        and cluster.removeprefix("local:").isdigit()
+        and int(cluster.removeprefix("local:")) >= 1
+    )
+    if not ok:
+        raise ScenarioError(
+            "--cluster",
+            [Problem(("--cluster",), f"expected tcp://HOST:PORT or local:N, found {cluster!r}")],
+        )
+
+
 def run_experiment(
     exp: ExperimentFile,
     out: Path | None = None,
@@ -164,6 +226,7 @@ def run_experiment(
     resume: bool = False,
     progress: Progress | None = None,
     command: list[str] | None = None,
+    cluster: str | None = None,
 ) -> ExperimentResult:
     """Run every run of the experiment not yet done and write the experiment folder:
     runs/<key>.parquet, runs.parquet, summary.csv, comparison.csv, scenarios/, manifest.json."""
@@ -171,6 +234,8 @@ def run_experiment(
     spec = exp.spec
     out = Path(out) if out is not None else Path("results") / spec.name
     workers = workers or os.cpu_count() or 1
+    if cluster is not None:
+        _check_cluster(cluster)
     if workers < 1:
         raise ScenarioError(
             "--workers", [Problem(("--workers",), f"must be >= 1, found {workers}")]
@@ -200,7 +265,9 @@ def run_experiment(
     failures = 0
     if progress:
         progress(0, len(todo), 0)
-    if workers == 1 or len(todo) <= 1:
+    if cluster is not None:
+        rows = _dask(todo, spec.name, out, cluster)
+    elif workers == 1 or len(todo) <= 1:
         rows = _serial(todo, spec.name, out)
     else:
         rows = _pooled(todo, spec.name, out, min(workers, len(todo)))
