@@ -257,6 +257,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from simchain.report import write_report
+
+    folder = Path(args.folder)
+    if not (folder / "manifest.json").exists():
+        err.print(f"error: {folder}: not a complete run folder (no manifest.json)")
+        return 2
+    path = write_report(folder)
+    if not args.quiet:
+        out.print(f"report: {path} (figures in {folder / 'figures'}/)")
+    return 0
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     table = Table(title="Bundled scenarios", title_justify="left")
     table.add_column("name")
@@ -336,6 +349,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(
         func=cmd_schema
     )
+    rep = sub.add_parser("report", help="draw a run folder's figures and write report.html")
+    rep.add_argument("folder", help="a run folder written by simchain run")
+    rep.add_argument("--quiet", action="store_true", help="print nothing")
+    rep.set_defaults(func=cmd_report)
     sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
     return p

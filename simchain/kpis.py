@@ -281,12 +281,18 @@ def checked_in_units(rep: pd.DataFrame, warehouse: str, w: Window) -> float:
     return float((units * share).sum())
 
 
-def stock_peak(inv: pd.DataFrame, warehouse: str, w: Window) -> float:
-    """The most free stock (all SKUs) a warehouse held at once in the window."""
+def stock_total(inv: pd.DataFrame, warehouse: str) -> pd.Series:
+    """A warehouse's free stock, all SKUs, after each change of its ledger (indexed like
+    `inv`, in time order; a step function)."""
     mine = inv[inv["warehouse"] == warehouse].sort_values("time", kind="stable")
     step = mine.groupby("sku", observed=True)["on_hand"].diff().fillna(mine["on_hand"])
-    total = step.cumsum()
-    later = mine["time"] >= w.begin
+    return step.cumsum()
+
+
+def stock_peak(inv: pd.DataFrame, warehouse: str, w: Window) -> float:
+    """The most free stock (all SKUs) a warehouse held at once in the window."""
+    total = stock_total(inv, warehouse)
+    later = inv.loc[total.index, "time"] >= w.begin
     before = total[~later]
     start = float(before.iloc[-1]) if len(before) else 0.0
     return max(start, float(total[later].max()) if later.any() else start)
