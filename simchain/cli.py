@@ -73,6 +73,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = simulate(sc, seed=args.seed)
     folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
     write_run(result, folder, command=["simchain", *sys.argv[1:]])
+    if not args.no_report:
+        from simchain.report import write_report
+
+        write_report(folder)
     if not args.quiet:
         out.print(kpi_table(result.kpis, f"{sc.name} (seed {args.seed})"))
         st = result.stats
@@ -320,6 +324,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--days", type=float, help="shorten (or lengthen) the horizon to N days")
     run.add_argument("--out", help="run folder (default results/<scenario>-seed<seed>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument(
+        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
+    )
     run.set_defaults(func=cmd_run)
 
     exp = sub.add_parser(

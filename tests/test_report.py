@@ -32,6 +32,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--quiet",
     )
     assert proc.returncode == 0, proc.stderr
+    assert (folder / "r" / "report.html").exists()  # every run writes its report
     return folder / "r"
 
 
@@ -76,3 +77,11 @@ def test_report_command_writes_a_self_contained_page(run_folder: Path) -> None:
     assert "fill_rate" in page
     missing = simchain(run_folder.parent, "report", "nowhere")
     assert missing.returncode == 2 and "not a complete run folder" in missing.stderr
+
+
+def test_a_run_can_skip_its_report(tmp_path: Path) -> None:
+    scenario = str(ROOT / "scenarios" / "classroom_single_dc.yaml")
+    proc = simchain(tmp_path, "run", scenario, "--days", "20", "--out", "r", "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r" / "manifest.json").exists()
+    assert not (tmp_path / "r" / "report.html").exists()
