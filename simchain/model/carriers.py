@@ -125,6 +125,11 @@ class Schedule:
                     self.transits.append(self.transit())
             self.days += 1
 
+    def _first_at(self, ready: float) -> int:
+        """The first departure at or after `ready` that may have room."""
+        self._build_until(ready)
+        return max(bisect_left(self.times, ready), self.first_with_room)
+
     def book(self, ready: float, amount: int) -> list[tuple[float, int]]:
         """Book `amount` for a shipment ready at `ready`: (departure time, units) per truck it
         takes, in order."""
@@ -133,8 +138,7 @@ class Schedule:
     def take(self, ready: float, amount: int) -> list[tuple[int, int]]:
         """Book `amount` for a shipment ready at `ready`: (departure index, units) per truck
         it takes, in order."""
-        self._build_until(ready)
-        i = max(bisect_left(self.times, ready), self.first_with_room)
+        i = self._first_at(ready)
         left = amount
         parts: list[tuple[int, int]] = []
         while left > 0:
@@ -153,8 +157,7 @@ class Schedule:
 
     def next_departure(self, ready: float) -> float:
         """When a parcel ready at `ready` would leave, if booked now (no booking made)."""
-        self._build_until(ready)
-        i = max(bisect_left(self.times, ready), self.first_with_room)
+        i = self._first_at(ready)
         while True:
             while i >= len(self.times):
                 self._build_until(self.times[-1] + HOURS_PER_DAY)
