@@ -8,12 +8,9 @@ in the HTML, which needs no network access to view.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 import pandas as pd
 from matplotlib import dates as mdates
@@ -21,18 +18,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simchain.kpis import stock_total
-from simchain.output import RUN_TABLES, atomic_text, atomic_write
+from simchain.output import RUN_TABLES
+from simchain.report.figure import image, new_figure, save_figures, table, write_page
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
 
 Tables = dict[str, pd.DataFrame]
-SIZE = (11.0, 5.0)  # inches: readable on a slide
-
-
-def _figure() -> tuple[Figure, Axes]:
-    """A figure of its own (no pyplot state, no GUI backend: safe in workers and servers)."""
-    fig = Figure(figsize=SIZE)
-    return fig, fig.subplots()
 
 
 def _events(ax: Axes, sc: Scenario) -> None:
@@ -50,7 +41,7 @@ def _events(ax: Axes, sc: Scenario) -> None:
 def flow(tables: Tables, sc: Scenario) -> Figure:
     """Orders created and delivered per day against the couriers' daily capacity."""
     daily = tables["daily"]
-    fig, ax = _figure()
+    fig, ax = new_figure()
     ax.plot(daily["date"], daily["orders"], label="orders created")
     ax.plot(daily["date"], daily["orders_delivered"], label="orders delivered")
     res = tables.get("resources")
@@ -72,7 +63,7 @@ def backlog(tables: Tables, sc: Scenario) -> Figure:
         "backlog_awaiting_pack": "waiting for or in packing",
         "in_transit": "in transit",
     }
-    fig, ax = _figure()
+    fig, ax = new_figure()
     ax.stackplot(
         daily["date"],
         [daily[c].to_numpy() for c in stages],
@@ -91,7 +82,7 @@ def cycle_time(tables: Tables, sc: Scenario) -> Figure:
     done = o[o["delivered"].notna()]
     hours = (done["delivered"] - done["created"]).dt.total_seconds() / 3600.0
     by_day = hours.groupby(done["created"].dt.floor("D"))
-    fig, ax = _figure()
+    fig, ax = new_figure()
     ax.plot(by_day.median().index, by_day.median().to_numpy(), label="p50")
     q95 = by_day.quantile(0.95)
     ax.plot(q95.index, q95.to_numpy(), label="p95")
@@ -105,7 +96,7 @@ def utilization(tables: Tables, sc: Scenario) -> Figure:
     """Daily utilization of each kind of resource: pickers, packers, receivers, trucks,
     couriers (used / capacity, summed over the resources of the kind)."""
     res = tables.get("resources")
-    fig, ax = _figure()
+    fig, ax = new_figure()
     if res is not None and len(res):
         day = res["time"].dt.floor("D")
         for kind, rows in res.groupby("kind", observed=True):
@@ -121,7 +112,7 @@ def utilization(tables: Tables, sc: Scenario) -> Figure:
 def stock(tables: Tables, sc: Scenario) -> Figure:
     """Free stock on hand per warehouse (all SKUs), at each day's end."""
     inv = tables["inventory"]
-    fig, ax = _figure()
+    fig, ax = new_figure()
     for name in sc.warehouses:
         total = stock_total(inv, name)
         if not len(total):
@@ -143,7 +134,7 @@ def costs(kpis: dict[str, float]) -> Figure:
         for k in kpis
         if k.endswith("_cost") and k not in ("total_cost",) and not k.startswith("cost_per")
     ]
-    fig, ax = _figure()
+    fig, ax = new_figure()
     ax.barh([p.removesuffix("_cost") for p in parts], [kpis[p] for p in parts])
     ax.set(title="Cost breakdown", xlabel="cost (currency units)")
     return fig
@@ -171,53 +162,18 @@ def read_run(folder: Path) -> tuple[Tables, Scenario, dict[str, float]]:
     return tables, sc, kpis
 
 
-def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
-    return lambda fh: fh.write(data)
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return buf.getvalue()
-
-
 def write_report(folder: Path) -> Path:
     """Draw every figure of a run folder into `figures/` (PNG and SVG) and write the
     self-contained `report.html`; returns its path."""
     tables, sc, kpis = read_run(folder)
     figures = {name: draw(tables, sc) for name, draw in FIGURES.items()}
     figures["costs"] = costs(kpis)
-    images = []
-    for name, fig in figures.items():
-        png = _png(fig)
-        atomic_write(folder / "figures" / f"{name}.png", _writer(png))
-        svg = io.StringIO()
-        fig.savefig(svg, format="svg", bbox_inches="tight")
-        atomic_text(folder / "figures" / f"{name}.svg", svg.getvalue())
-        images.append((name, base64.b64encode(png).decode("ascii")))
-    rows = "\n".join(
-        f"<tr><td>{html.escape(k)}</td><td>{v:,.4g}</td></tr>" for k, v in kpis.items()
-    )
-    body = "\n".join(
-        f"<h2>{html.escape(name.replace('_', ' '))}</h2>"
-        f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
-        for name, data in images
-    )
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(sc.name)}: simchain run report</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
-img{{max-width:100%}}table{{border-collapse:collapse}}
-td{{padding:2px 10px;border-bottom:1px solid #ddd}}
-td:last-child{{text-align:right}}</style></head>
-<body><h1>{html.escape(sc.name)}</h1>
+    embedded = save_figures(folder, figures)
+    body = f"""<h1>{html.escape(sc.name)}</h1>
 <p>{html.escape(sc.description)}</p>
 <p>{sc.calendar.start}, {sc.calendar.horizon / 24:g} days (warm-up {sc.calendar.warm_up / 24:g}
 days); {len(sc.skus)} SKUs, {len(sc.warehouses)} warehouses, {len(sc.regions)} regions.</p>
-<h2>KPIs</h2><table>{rows}</table>
-{body}
-</body></html>
-"""
-    path = folder / "report.html"
-    atomic_text(path, page)
-    return path
+<h2>KPIs</h2>
+{table(["metric", "value"], kpis.items())}
+""" + "\n".join(image(name, data) for name, data in embedded.items())
+    return write_page(folder / "report.html", f"{sc.name}: simchain run report", body)

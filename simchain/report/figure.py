@@ -1,0 +1,87 @@
+"""What every report shares: slide-size figures without pyplot, PNG and SVG files written
+atomically, and one self-contained HTML page with the PNGs embedded."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from simchain.output import atomic_text, atomic_write
+
+SIZE = (11.0, 5.0)  # inches: readable on a slide
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
+img{max-width:100%}table{border-collapse:collapse;margin:1em 0}
+th,td{padding:2px 10px;border-bottom:1px solid #ddd}th{text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}"""
+
+
+def new_figure(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
+    """A figure of its own (no pyplot state, no GUI backend: safe in workers and servers)."""
+    fig = Figure(figsize=size)
+    return fig, fig.subplots()
+
+
+def png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
+    return lambda fh: fh.write(data)
+
+
+def save_figures(folder: Path, figures: dict[str, Figure]) -> dict[str, str]:
+    """Write each figure as `folder/figures/<name>.png` and `.svg`; returns name -> the PNG
+    as base64, ready to embed."""
+    embedded = {}
+    for name, fig in figures.items():
+        data = png(fig)
+        atomic_write(folder / "figures" / f"{name}.png", _writer(data))
+        svg = io.StringIO()
+        fig.savefig(svg, format="svg", bbox_inches="tight")
+        atomic_text(folder / "figures" / f"{name}.svg", svg.getvalue())
+        embedded[name] = base64.b64encode(data).decode("ascii")
+    return embedded
+
+
+def image(name: str, data: str) -> str:
+    """A titled section holding one embedded PNG."""
+    return (
+        f"<h2>{html.escape(name.replace('_', ' '))}</h2>"
+        f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+    )
+
+
+def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    """An HTML table; numbers right-aligned with 4 significant digits."""
+
+    def cell(v: object) -> str:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return f'<td class="num">{v:,.4g}</td>'
+        return f"<td>{html.escape(str(v))}</td>"
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "\n".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>\n{body}</table>"
+
+
+def write_page(path: Path, title: str, body: str) -> Path:
+    """Write a self-contained HTML page (inline style, no scripts, no network)."""
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>{STYLE}</style></head>
+<body>
+{body}
+</body></html>
+"""
+    atomic_text(path, page)
+    return path
