@@ -64,19 +64,23 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from simchain.output import write_run
+    from simchain.progress import RunProgress
     from simchain.simulate import simulate
 
     path = bundled.resolve(args.scenario)
     sc = load_scenario(path, overrides=args.set or (), days=args.days)
     if args.seed < 0:
         raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {args.seed}")])
-    result = simulate(sc, seed=args.seed)
     folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
-    write_run(result, folder, command=["simchain", *sys.argv[1:]])
-    if not args.no_report:
-        from simchain.report import write_report
+    with RunProgress(sc, out, show=out.is_terminal and not args.quiet) as bar:
+        result = simulate(sc, seed=args.seed, progress=bar.advance)
+        bar.phase("writing results")
+        write_run(result, folder, command=["simchain", *sys.argv[1:]])
+        if not args.no_report:
+            from simchain.report import write_report
 
-        write_report(folder)
+            bar.phase("drawing the report")
+            write_report(folder)
     if not args.quiet:
         out.print(kpi_table(result.kpis, f"{sc.name} (seed {args.seed})"))
         st = result.stats

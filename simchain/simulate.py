@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simchain import kpis as kpi_functions
-from simchain.model.network import SupplyChain
+from simchain.model.network import Progress, SupplyChain
 from simchain.resources import resources
 from simchain.scenario.schema import Scenario
 from simchain.scorecard import supplier_scorecard
@@ -36,11 +36,14 @@ class SimulationResult:
         return pd.DataFrame({"metric": list(self.kpis), "value": list(self.kpis.values())})
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimulationResult:
-    """Simulate the scenario once; a pure function of (scenario, seed, replication)."""
+def simulate(
+    scenario: Scenario, seed: int = 0, replication: int = 0, progress: Progress | None = None
+) -> SimulationResult:
+    """Simulate the scenario once; a pure function of (scenario, seed, replication).
+    `progress(simulated_hours, orders_so_far)` is called after each simulated day."""
     t0 = time.perf_counter()
     chain = SupplyChain(scenario, Streams(seed, replication))
-    chain.run()
+    chain.run(progress)
     sim_s = time.perf_counter() - t0
     seen = chain.scenario  # random disruptions dated: what tables and KPIs must measure
     tables = build_tables(chain)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -40,6 +41,8 @@ from simchain.scenario.paths import best_paths
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
+
+Progress = Callable[[float, int], None]  # (simulated hours, orders so far)
 
 INVENTORY_COLUMNS = {
     "time": "d",
@@ -340,7 +343,9 @@ class SupplyChain:
 
     # --- set-up and run -------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, progress: Progress | None = None) -> None:
+        """Simulate to the horizon. `progress(now_h, orders_so_far)` is called after each
+        simulated day when given (stopping the clock at day ends leaves the run unchanged)."""
         sc = self.scenario
         for w in self.warehouses:
             init = sc.warehouses[w.name].initial_stock
@@ -388,7 +393,13 @@ class SupplyChain:
         self._schedule_stock_losses()
         if any(p is not None for p in self.patience):
             self.env.process(self._patience_sweep())
+        if progress is not None:
+            for day_end in range(int(HOURS_PER_DAY), math.ceil(self.horizon), int(HOURS_PER_DAY)):
+                self.env.run(until=day_end)
+                progress(float(day_end), len(self.book))
         self.env.run(until=self.horizon)
+        if progress is not None:
+            progress(self.horizon, len(self.book))
         self._flush_open_replenishments()
         self._record_shipments()
 
