@@ -8,12 +8,16 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from simchain import report
+from simchain import report, simulate
+from simchain.scenario import validate
 from tests.cli_runner import simchain
+from tests.test_planned_policies import fd_network
 
 ROOT = Path(__file__).parents[1]
+DAY = pd.Timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +72,14 @@ def test_report_command_writes_a_self_contained_page(run_folder: Path) -> None:
     page = (run_folder / "report.html").read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page  # nothing fetched to view it
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 6
+    assert len(images) == len(report.FIGURES) + 1  # and the cost breakdown
     for data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    for name in ("flow", "backlog", "cycle_time", "utilization", "stock", "costs"):
+    for name in [*report.FIGURES, "costs"]:
         assert (run_folder / "figures" / f"{name}.png").stat().st_size > 5000
         assert (run_folder / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
     assert "fill_rate" in page
+    assert "lead_time_p95_d" in page  # the scorecard table
     missing = simchain(run_folder.parent, "report", "nowhere")
     assert missing.returncode == 2 and "not a complete run folder" in missing.stderr
 
@@ -85,3 +90,65 @@ def test_a_run_can_skip_its_report(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "r" / "manifest.json").exists()
     assert not (tmp_path / "r" / "report.html").exists()
+
+
+def _day_end(tables: report.Tables, wh: str, skus: list[str], day: pd.Timestamp) -> float:
+    """Brute force: the sum over SKUs of the last on-hand entry logged before the day ends."""
+    inv = tables["inventory"]
+    total = 0.0
+    for sku in skus:
+        mine = inv[(inv["warehouse"] == wh) & (inv["sku"] == sku) & (inv["time"] < day + DAY)]
+        total += float(mine["on_hand"].iloc[-1])
+    return total
+
+
+def test_stock_by_class_against_the_ledger_and_the_policies(run_folder: Path) -> None:
+    tables, sc, _ = report.read_run(run_folder)
+    fig = report.stock_by_class(tables, sc)
+    classes = sorted({s.abc_class for s in sc.skus.values()})
+    assert len(fig.axes) == len(sc.warehouses) * len(classes)
+    for ax, cls in zip(fig.axes, classes, strict=False):  # the first warehouse's row
+        wh = next(iter(sc.warehouses))
+        lines = {ln.get_label(): ln for ln in ax.get_lines()}
+        assert set(lines) == {"on hand", "reorder point", "order-up-to"}
+        skus = [k for k, v in sc.skus.items() if v.abc_class == cls]
+        days = pd.DatetimeIndex(lines["on hand"].get_xdata())
+        values = np.asarray(lines["on hand"].get_ydata(), dtype=float)
+        for i in (3, 11, 27):
+            assert values[i] == _day_end(tables, wh, skus, days[i]), (cls, days[i])
+        policies = [sc.policy_for(wh, k) for k in skus]
+        reorder = np.asarray(lines["reorder point"].get_ydata(), dtype=float)
+        target = np.asarray(lines["order-up-to"].get_ydata(), dtype=float)
+        assert set(reorder) == {sum(p.reorder_level() for p in policies)}
+        assert set(target) == {sum(p.target_level() for p in policies)}
+
+
+def test_stock_by_class_follows_replanned_levels() -> None:
+    """Planned policies: the reorder-point line is the levels table, summed per class."""
+    res = simulate(validate(fd_network(), "<test>"), seed=2)
+    fig = report.stock_by_class(res.tables, res.scenario)
+    levels = res.tables["levels"]
+    ax = fig.axes[0]  # dc, class A: the single SKU "a"
+    line = {ln.get_label(): ln for ln in ax.get_lines()}["reorder point"]
+    days = pd.DatetimeIndex(line.get_xdata())
+    drawn = pd.Series(np.asarray(line.get_ydata(), dtype=float), index=days)
+    mine = levels[(levels["warehouse"] == "dc") & (levels["sku"] == "a")]
+    expected = mine.groupby(mine["time"].dt.floor("D"))["reorder_point"].last()
+    assert expected.nunique() > 3  # the levels do move
+    assert (drawn.reindex(expected.index) == expected.astype(float)).all()
+
+
+def test_supplier_scorecard_figure(run_folder: Path) -> None:
+    tables, sc, _ = report.read_run(run_folder)
+    card = tables["suppliers"]
+    rates, lead = report.suppliers(tables, sc).axes
+    widths = {}
+    for container in rates.containers:
+        widths[container.get_label()] = [p.get_width() for p in container.patches]
+    assert widths["on time"] == pytest.approx(list(card["on_time_rate"]))
+    assert widths["fill rate"] == pytest.approx(list(card["fill_rate"]))
+    assert widths["defects"] == pytest.approx(list(card["defect_rate"].fillna(0.0)))
+    assert [p.get_width() for p in lead.patches] == pytest.approx(list(card["lead_time_mean_d"]))
+    p95 = {ln.get_label(): ln for ln in lead.get_lines()}["p95"]
+    assert list(p95.get_xdata()) == pytest.approx(list(card["lead_time_p95_d"]))
+    assert [t.get_text() for t in rates.get_yticklabels()] == list(card["supplier"].astype(str))

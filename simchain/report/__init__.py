@@ -6,24 +6,32 @@ The figure functions take a run's tables (``result.tables`` in a notebook, or
 
 from simchain.report.run import (
     FIGURES,
+    Tables,
     backlog,
     costs,
     cycle_time,
     flow,
+    policy_levels,
     read_run,
     stock,
+    stock_by_class,
+    suppliers,
     utilization,
     write_report,
 )
 
 __all__ = [
     "FIGURES",
+    "Tables",
     "backlog",
     "costs",
     "cycle_time",
     "flow",
+    "policy_levels",
     "read_run",
     "stock",
+    "stock_by_class",
+    "suppliers",
     "utilization",
     "write_report",
 ]

@@ -12,14 +12,15 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simchain.kpis import stock_total
 from simchain.output import RUN_TABLES
-from simchain.report.figure import image, new_figure, save_figures, table, write_page
+from simchain.policies.stocking import PlannedPolicy
+from simchain.report.figure import SIZE, image, new_figure, save_figures, table, write_page
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
 
@@ -109,21 +110,126 @@ def utilization(tables: Tables, sc: Scenario) -> Figure:
     return fig
 
 
+def day_end_sums(log: pd.DataFrame, value: str, group: dict[str, str]) -> pd.DataFrame:
+    """Day-end totals of a per-(warehouse, SKU) step function (a change log such as
+    `inventory` or `levels`) over groups of SKUs: one column per (warehouse, group), one row
+    per day on which some level changed (carry forward to fill other days)."""
+    log = log.sort_values("time", kind="stable")
+    wh = log["warehouse"].astype(str).to_numpy()
+    sku = log["sku"].astype(str)
+    step = log.groupby([wh, sku.to_numpy()])[value].diff().fillna(log[value])
+    keys = pd.DataFrame({"warehouse": wh, "group": sku.map(group).to_numpy()}, index=log.index)
+    level = step.groupby([keys["warehouse"], keys["group"]]).cumsum()
+    frame = keys.assign(day=log["time"].dt.floor("D"), level=level)
+    daily = frame.groupby(["day", "warehouse", "group"])["level"].last()
+    return daily.unstack(["warehouse", "group"]).ffill().fillna(0.0)
+
+
+def _days(sc: Scenario) -> pd.DatetimeIndex:
+    start = pd.Timestamp(sc.calendar.start)
+    return pd.date_range(start, start + pd.Timedelta(hours=sc.calendar.horizon), freq="D")
+
+
 def stock(tables: Tables, sc: Scenario) -> Figure:
     """Free stock on hand per warehouse (all SKUs), at each day's end."""
-    inv = tables["inventory"]
+    every = dict.fromkeys(sc.skus, "all")
+    daily = day_end_sums(tables["inventory"], "on_hand", every).reindex(_days(sc)).ffill()
     fig, ax = new_figure()
     for name in sc.warehouses:
-        total = stock_total(inv, name)
-        if not len(total):
-            continue
-        times = pd.DatetimeIndex(inv.loc[total.index, "time"])
-        series = pd.Series(total.to_numpy(), index=times)
-        daily = series.groupby(times.floor("D")).last()
-        ax.step(daily.index, daily.to_numpy(), where="post", label=name)
+        if (name, "all") in daily:
+            ax.step(daily.index, daily[(name, "all")].to_numpy(), where="post", label=name)
     _events(ax, sc)
     ax.set(title="Stock on hand per warehouse", xlabel="date", ylabel="units")
     ax.legend()
+    return fig
+
+
+def sku_classes(sc: Scenario) -> dict[str, str]:
+    """SKU -> its ABC class ("all" for SKUs without one)."""
+    return {sku: s.abc_class or "all" for sku, s in sc.skus.items()}
+
+
+def policy_levels(tables: Tables, sc: Scenario) -> pd.DataFrame:
+    """Reorder point and order-up-to level of every (warehouse, SKU) as a change log: fixed
+    policies once at the start, planned ones (forecast-driven, pre-build) as replanned."""
+    start = pd.Timestamp(sc.calendar.start)
+    rows = []
+    for wh in sc.warehouses:
+        for sku in sc.skus:
+            policy = sc.policy_for(wh, sku)
+            if not isinstance(policy, PlannedPolicy):
+                rows.append((start, wh, sku, policy.reorder_level(), policy.target_level()))
+    fixed = pd.DataFrame(rows, columns=["time", "warehouse", "sku", "reorder_point", "order_up_to"])
+    planned = tables.get("levels")
+    if planned is None or not len(planned):
+        return fixed
+    planned = planned.assign(
+        warehouse=planned["warehouse"].astype(str), sku=planned["sku"].astype(str)
+    )
+    return pd.concat([fixed, planned], ignore_index=True) if len(fixed) else planned
+
+
+def stock_by_class(tables: Tables, sc: Scenario) -> Figure:
+    """Stock on hand per warehouse and ABC class at each day's end, against the class's
+    reorder point and order-up-to level (each summed over the class's SKUs): stock dipping
+    under the reorder point is cover running thin; under zero there is none."""
+    classes = sku_classes(sc)
+    names = sorted(set(classes.values()))
+    days = _days(sc)
+    on_hand = day_end_sums(tables["inventory"], "on_hand", classes).reindex(days).ffill()
+    levels = policy_levels(tables, sc)
+    reorder = day_end_sums(levels, "reorder_point", classes).reindex(days).ffill()
+    target = day_end_sums(levels, "order_up_to", classes).reindex(days).ffill()
+    rows = list(sc.warehouses)
+    fig = Figure(figsize=(SIZE[0], 1.0 + 2.2 * len(rows)))
+    grid = fig.subplots(len(rows), len(names), squeeze=False, sharex=True)
+    for i, wh in enumerate(rows):
+        for j, cls in enumerate(names):
+            ax = grid[i][j]
+            key = (wh, cls)
+            if key in on_hand:
+                ax.step(days, on_hand[key].to_numpy(), where="post", label="on hand")
+            if key in reorder:
+                ax.step(days, reorder[key].to_numpy(), "--", where="post", label="reorder point")
+            if key in target:
+                ax.step(days, target[key].to_numpy(), ":", where="post", label="order-up-to")
+            ax.set_title(f"{wh}, class {cls}" if cls != "all" else wh, fontsize=9)
+            ax.tick_params(labelsize=7)
+            if j == 0:
+                ax.set_ylabel("units")
+    grid[0][0].legend(fontsize=7, loc="upper right")
+    for ax in grid[-1]:
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    fig.suptitle("Stock on hand by ABC class, with reorder points and order-up-to levels")
+    fig.supxlabel("date")
+    fig.tight_layout()
+    return fig
+
+
+def suppliers(tables: Tables, sc: Scenario) -> Figure:
+    """The supplier scorecard: on-time, fill and defect rates, and the purchase lead time
+    (mean, and p95 as a marker), one row per supplier."""
+    card = tables["suppliers"]
+    names = [str(s) for s in card["supplier"]]
+    fig = Figure(figsize=(SIZE[0], 1.6 + 0.5 * max(len(names), 2)))
+    rates, lead = fig.subplots(1, 2)
+    y = np.arange(len(names))
+    for k, (col, label) in enumerate(
+        [("on_time_rate", "on time"), ("fill_rate", "fill rate"), ("defect_rate", "defects")]
+    ):
+        bars = rates.barh(y + (1 - k) * 0.25, card[col].fillna(0.0).to_numpy(), 0.25, label=label)
+        rates.bar_label(bars, fmt="{:.1%}", fontsize=7, padding=2)
+    rates.set(yticks=y, yticklabels=names, xlim=(0, 1.15), title="Rates", xlabel="share")
+    mean = lead.barh(y, card["lead_time_mean_d"].to_numpy(), 0.5, label="mean")
+    lead.bar_label(mean, fmt="{:.1f}", fontsize=7, padding=2)
+    lead.plot(card["lead_time_p95_d"].to_numpy(), y, "k|", markersize=18, label="p95")
+    lead.set(yticks=y, yticklabels=names, title="Purchase lead time", xlabel="days")
+    for ax in (rates, lead):
+        ax.set_ylim(-0.6, len(names) - 0.4)
+        ax.invert_yaxis()
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle("Supplier scorecard")
+    fig.tight_layout()
     return fig
 
 
@@ -146,6 +252,8 @@ FIGURES: dict[str, Callable[[Tables, Scenario], Figure]] = {
     "cycle_time": cycle_time,
     "utilization": utilization,
     "stock": stock,
+    "stock_by_class": stock_by_class,
+    "suppliers": suppliers,
 }
 
 
@@ -176,4 +284,9 @@ days); {len(sc.skus)} SKUs, {len(sc.warehouses)} warehouses, {len(sc.regions)} r
 <h2>KPIs</h2>
 {table(["metric", "value"], kpis.items())}
 """ + "\n".join(image(name, data) for name, data in embedded.items())
+    card = tables.get("suppliers")
+    if card is not None and len(card):
+        body += "<h2>supplier scorecard (table)</h2>" + table(
+            card.columns, card.itertuples(index=False)
+        )
     return write_page(folder / "report.html", f"{sc.name}: simchain run report", body)
