@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+# Root installs Debian packages itself; anyone else through sudo.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint typecheck unit bench browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +18,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/simchain run scenarios/double11.yaml --seed 1 --out results/demo
 
-test: $(STAMP) lint typecheck unit
+# The report rendering tests need Chromium: installed here when absent, and required.
+test: export SIMCHAIN_REQUIRE_BROWSER = 1
+test: $(STAMP) browser lint typecheck unit
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "Installing Chromium (Debian package chromium) for the report rendering tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check simchain tests benchmarks
-	$(BIN)/ruff format --check simchain tests benchmarks
+	$(BIN)/ruff check simchain tests benchmarks docs
+	$(BIN)/ruff format --check simchain tests benchmarks docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy simchain
@@ -29,6 +40,10 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The README's report pictures (docs/*.png), drawn from fresh runs in headless Chromium.
+screenshots: $(STAMP) browser
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache results/demo

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simchain import bundled
+from simchain.display import format_kpi
 from simchain.errors import Problem, ScenarioError
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
@@ -28,37 +29,13 @@ from simchain.timebase import days
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-FRACTIONS = (
-    "fill_rate",
-    "order_fill_rate",
-    "otif",
-    "picker_utilization",
-    "packer_utilization",
-    "receiver_utilization",
-    "courier_utilization",
-    "truck_utilization",
-    "delivered_within",
-)
-
-
-def _fmt(metric: str, value: float) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if metric.startswith(FRACTIONS) or metric.endswith("_rate"):
-        return f"{value:.2%}"
-    if metric.endswith("_cost"):
-        return f"{value:,.0f}"
-    if abs(value - round(value)) < 1e-9 and abs(value) < 1e15:
-        return f"{round(value):,}"
-    return f"{value:,.2f}"
-
 
 def kpi_table(kpis: dict[str, float], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for metric, value in kpis.items():
-        table.add_row(metric, _fmt(metric, value))
+        table.add_row(metric, format_kpi(metric, value))
     return table
 
 
@@ -109,12 +86,12 @@ def comparison_table(
         if r["variant"] == baseline:
             diff = "baseline"
         elif math.isnan(d_half):
-            diff = _fmt(metric, d_mean)
+            diff = format_kpi(metric, d_mean)
         else:
-            diff = f"{_fmt(metric, d_mean)} ± {_fmt(metric, d_half)}"
+            diff = f"{format_kpi(metric, d_mean)} ± {format_kpi(metric, d_half)}"
         point = ", ".join(f"{'.'.join(p.split('.')[-2:])}={r[p]}" for p in params)
         row = [metric, *((point or str(r["point"]),) if sweep else ()), str(r["variant"])]
-        mean = _fmt(metric, float(r["mean"]))
+        mean = format_kpi(metric, float(r["mean"]))
         table.add_row(*row, mean, diff, str(r["n_pairs"]), str(r["rank"]))
     return table
 

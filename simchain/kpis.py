@@ -176,17 +176,27 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     return k
 
 
+def backlog_days(daily: pd.DataFrame) -> tuple[int, int | None] | None:
+    """Row positions of the peak end-of-day backlog of unshipped orders and of the first day
+    after it with the backlog back to 5 % of the peak (None if never); None without backlog."""
+    level = daily["backlog_orders"].to_numpy(dtype=float)
+    if not len(level) or level.max() <= 0:
+        return None
+    peak = int(level.argmax())
+    after = np.nonzero(level[peak:] <= 0.05 * level[peak])[0]
+    return peak, peak + int(after[0]) if len(after) else None
+
+
 def backlog(daily: pd.DataFrame) -> dict[str, float]:
     """Peak end-of-day backlog of unshipped orders, and days from that peak until the backlog
     is back to 5 % of it (NaN if it never is within the run)."""
-    level = daily["backlog_orders"].to_numpy(dtype=float)
-    if not len(level) or level.max() <= 0:
+    days = backlog_days(daily)
+    if days is None:
         return {"backlog_peak_orders": 0.0, "backlog_clear_days": 0.0}
-    peak = int(level.argmax())
-    after = np.nonzero(level[peak:] <= 0.05 * level[peak])[0]
+    peak, clear = days
     return {
-        "backlog_peak_orders": float(level[peak]),
-        "backlog_clear_days": float(after[0]) if len(after) else float("nan"),
+        "backlog_peak_orders": float(daily["backlog_orders"].iloc[peak]),
+        "backlog_clear_days": float(clear - peak) if clear is not None else float("nan"),
     }
 
 

@@ -50,6 +50,10 @@ def test_figures_hold_their_series(run_folder: Path) -> None:
     backlog = report.backlog(tables, sc)
     labels = [c.get_label() for c in backlog.axes[0].collections]
     assert "waiting for stock" in labels and "in transit" in labels
+    unshipped = {ln.get_label(): ln for ln in backlog.axes[0].get_lines()}["unshipped orders"]
+    assert list(unshipped.get_ydata()) == list(tables["daily"]["backlog_orders"])
+    notes = [t.get_text() for t in backlog.axes[0].texts]
+    assert f"peak {kpis['backlog_peak_orders']:,.0f}" in notes
     cycle = report.cycle_time(tables, sc)
     p50 = {ln.get_label(): ln for ln in cycle.axes[0].get_lines()}["p50"]
     assert len(p50.get_xdata()) >= 25

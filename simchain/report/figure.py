@@ -6,20 +6,25 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simchain.display import format_kpi
 from simchain.output import atomic_text, atomic_write
 
 SIZE = (11.0, 5.0)  # inches: readable on a slide
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
 img{max-width:100%}table{border-collapse:collapse;margin:1em 0}
 th,td{padding:2px 10px;border-bottom:1px solid #ddd}th{text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}"""
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:1em 0}
+.card{border:1px solid #ccc;border-radius:6px;padding:8px 14px;min-width:120px}
+.card .v{font-size:1.5em;font-weight:bold}.card .k{color:#555;font-size:.85em}
+.columns{columns:2 420px}.columns table{break-inside:avoid}"""
 
 
 def new_figure(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
@@ -60,17 +65,34 @@ def image(name: str, data: str) -> str:
     )
 
 
-def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
-    """An HTML table; numbers right-aligned with 4 significant digits."""
+def table(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
+    """An HTML table. A number is formatted as the KPI its column names (`format_kpi`), or,
+    in a `value` column, as the KPI named in the row's first cell; all but the first column
+    are right-aligned."""
 
-    def cell(v: object) -> str:
+    def cell(j: int, v: object, first: object) -> str:
         if isinstance(v, int | float) and not isinstance(v, bool):
-            return f'<td class="num">{v:,.4g}</td>'
-        return f"<td>{html.escape(str(v))}</td>"
+            metric = str(first) if header[j] == "value" else header[j]
+            return f'<td class="num">{html.escape(format_kpi(metric, float(v)))}</td>'
+        align = ' class="num"' if j else ""
+        return f"<td{align}>{html.escape(str(v))}</td>"
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "\n".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>\n{body}</table>"
+    body = []
+    for row in rows:
+        cells = list(row)
+        body.append("<tr>" + "".join(cell(j, v, cells[0]) for j, v in enumerate(cells)) + "</tr>")
+    return f"<table><tr>{head}</tr>\n" + "\n".join(body) + "</table>"
+
+
+def cards(items: Iterable[tuple[str, str]]) -> str:
+    """Headline figures as a row of cards: (label, formatted value)."""
+    inner = "".join(
+        f'<div class="card"><div class="v">{html.escape(v)}</div>'
+        f'<div class="k">{html.escape(k)}</div></div>'
+        for k, v in items
+    )
+    return f'<div class="cards">{inner}</div>'
 
 
 def write_page(path: Path, title: str, body: str) -> Path:

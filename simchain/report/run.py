@@ -9,6 +9,7 @@ in the HTML, which needs no network access to view.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,11 +19,22 @@ from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simchain.display import format_kpi
+from simchain.kpis import backlog_days
 from simchain.output import RUN_TABLES
 from simchain.policies.stocking import PlannedPolicy
-from simchain.report.figure import SIZE, image, new_figure, save_figures, table, write_page
+from simchain.report.figure import (
+    SIZE,
+    cards,
+    image,
+    new_figure,
+    save_figures,
+    table,
+    write_page,
+)
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
+from simchain.window import Window
 
 Tables = dict[str, pd.DataFrame]
 
@@ -33,7 +45,7 @@ def _events(ax: Axes, sc: Scenario) -> None:
         start = mdates.date2num(pd.Timestamp(ev.start))
         end = mdates.date2num(pd.Timestamp(ev.end or ev.start) + pd.Timedelta(days=1))
         long = end - start > 7  # long windows (pre-sale deposits) shaded lightly, unlabelled
-        ax.axvspan(start, end, color="orange", alpha=0.06 if long else 0.2, lw=0)
+        ax.axvspan(start, end, color="orange", alpha=0.06 if long else 0.2, lw=0, zorder=0)
         if not long:  # labels staggered so that neighbouring days stay readable
             y = 0.98 - 0.05 * (i % 4)
             ax.text(start, y, name, transform=ax.get_xaxis_transform(), fontsize=7, va="top")
@@ -71,6 +83,24 @@ def backlog(tables: Tables, sc: Scenario) -> Figure:
         labels=list(stages.values()),
         alpha=0.8,
     )
+    measured = daily[daily["date"] >= Window.of(sc).begin.floor("D")]
+    days = backlog_days(measured)
+    if days is not None:  # the peak and the day it cleared, as the KPIs measure them
+        peak, clear = days
+        top = float(measured["backlog_orders"].iloc[peak])
+        at = measured["date"].iloc[peak]
+        ax.plot(daily["date"], daily["backlog_orders"], "k", lw=1, label="unshipped orders")
+        ax.annotate(f"peak {top:,.0f}", (at, top), xytext=(8, 0), textcoords="offset points")
+        if clear is not None:
+            ax.axvline(measured["date"].iloc[clear], color="k", ls=":", lw=1)
+            ax.annotate(
+                f"cleared {clear - peak} days after the peak",
+                (measured["date"].iloc[clear], 0.5),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=8,
+            )
     _events(ax, sc)
     ax.set(title="Backlog by stage at each day's end", xlabel="date", ylabel="orders")
     ax.legend(loc="upper left")
@@ -270,6 +300,19 @@ def read_run(folder: Path) -> tuple[Tables, Scenario, dict[str, float]]:
     return tables, sc, kpis
 
 
+HEADLINE = (
+    "orders",
+    "fill_rate",
+    "otif",
+    "cycle_time_mean_h",
+    "cycle_time_p95_h",
+    "backlog_peak_orders",
+    "backlog_clear_days",
+    "total_cost",
+    "cost_per_order",
+)
+
+
 def write_report(folder: Path) -> Path:
     """Draw every figure of a run folder into `figures/` (PNG and SVG) and write the
     self-contained `report.html`; returns its path."""
@@ -277,16 +320,22 @@ def write_report(folder: Path) -> Path:
     figures = {name: draw(tables, sc) for name, draw in FIGURES.items()}
     figures["costs"] = costs(kpis)
     embedded = save_figures(folder, figures)
+    manifest = folder / "manifest.json"
+    run = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    seed = f"seed {run['seed']}, " if "seed" in run else ""
     body = f"""<h1>{html.escape(sc.name)}</h1>
 <p>{html.escape(sc.description)}</p>
-<p>{sc.calendar.start}, {sc.calendar.horizon / 24:g} days (warm-up {sc.calendar.warm_up / 24:g}
-days); {len(sc.skus)} SKUs, {len(sc.warehouses)} warehouses, {len(sc.regions)} regions.</p>
-<h2>KPIs</h2>
-{table(["metric", "value"], kpis.items())}
-""" + "\n".join(image(name, data) for name, data in embedded.items())
+<p>{seed}from {sc.calendar.start}, {sc.calendar.horizon / 24:g} days (the first
+{sc.calendar.warm_up / 24:g} days warm-up, not measured); {len(sc.skus)} SKUs,
+{len(sc.warehouses)} warehouses, {len(sc.regions)} regions.</p>
+{cards((k, format_kpi(k, kpis[k])) for k in HEADLINE if k in kpis)}
+"""
+    body += "\n".join(image(name, data) for name, data in embedded.items())
     card = tables.get("suppliers")
     if card is not None and len(card):
         body += "<h2>supplier scorecard (table)</h2>" + table(
-            card.columns, card.itertuples(index=False)
+            [str(c) for c in card.columns], card.itertuples(index=False)
         )
+    body += f"""<h2>all KPIs</h2>
+<div class="columns">{table(["metric", "value"], kpis.items())}</div>"""
     return write_page(folder / "report.html", f"{sc.name}: simchain run report", body)
