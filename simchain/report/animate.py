@@ -19,10 +19,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
-from matplotlib.axes import Axes
+from matplotlib.animation import AbstractMovieWriter, FFMpegWriter, FuncAnimation, PillowWriter
+from matplotlib.artist import Artist
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
 from simchain.scenario.schema import Scenario
 from simchain.timebase import HOURS_PER_DAY, format_duration
@@ -42,6 +49,8 @@ NICE_STEPS = (
 SUFFIXES = (".gif", ".mp4")
 SIZE = (10.0, 5.625)  # inches: 16:9
 DPI = 90  # 900 x 506 pixels
+NETWORK = (0.0, 0.2, 1.0, 0.8)  # figure coordinates of the network and of the timeline
+TIMELINE = (0.07, 0.07, 0.89, 0.12)
 
 
 class AnimationError(ValueError):
@@ -112,7 +121,9 @@ def active(
     i, j = np.argsort(s, kind="stable"), np.argsort(e, kind="stable")
     cum_s = np.concatenate(([0.0], np.cumsum(w[i])))
     cum_e = np.concatenate(([0.0], np.cumsum(w[j])))
-    return cum_s[np.searchsorted(s[i], times, "right")] - cum_e[np.searchsorted(e[j], times, "right")]
+    return (
+        cum_s[np.searchsorted(s[i], times, "right")] - cum_e[np.searchsorted(e[j], times, "right")]
+    )
 
 
 def _grouped(
@@ -129,7 +140,9 @@ def _grouped(
     for key, idx in frame.groupby(keys, observed=True, sort=False).indices.items():
         if key in out.columns:
             part = frame.iloc[idx]
-            out[key] = active(part["s"].to_numpy(), part["e"].to_numpy(), times, part["w"].to_numpy())
+            out[key] = active(
+                part["s"].to_numpy(), part["e"].to_numpy(), times, part["w"].to_numpy()
+            )
     return out
 
 
@@ -307,200 +320,341 @@ def layout(sc: Scenario) -> dict[str, tuple[int, int, int]]:
 
 @dataclass
 class _Node:
-    x: float  # centre
+    x: float  # centre, in the network axes (0..1)
     y: float
     w: float
     h: float
+    col: int
 
 
-def _box(ax: Axes, n: _Node, face: str, edge: str = "#555555") -> FancyBboxPatch:
-    patch = FancyBboxPatch(
-        (n.x - n.w / 2, n.y - n.h / 2),
-        n.w,
-        n.h,
-        boxstyle="round,pad=0.004",
-        fc=face,
-        ec=edge,
-        lw=1.0,
-        zorder=2,
-    )
-    ax.add_patch(patch)
-    return patch
+@dataclass
+class _Lane:
+    pair: tuple[str, str]
+    parcels: bool  # parcels to a region, else units replenishing a warehouse
+    arrow: FancyArrowPatch | None  # None: drawn once, in the background
+    label: Text | None  # None: counted in the region's box
+
+
+def _at(table: pd.DataFrame, k: int, column: object) -> float:
+    return float(table[column].to_numpy()[k])
 
 
 def _fmt(v: float) -> str:
     return f"{v:,.0f}"
 
 
+def _count(v: float, unit: str) -> str:
+    return f"{_fmt(v)} {unit if round(v) == 1 else unit + 's'}"
+
+
+REPLENISH, PARCEL, ALERT = "#d9822b", "#2b6cb0", "#c53030"
+GREY, EVENT, STOCK, LOW = "#555555", "#b35900", "#38a169", "#dd6b20"
+BAR, SUPPLIER, REGION = "#e6e6e6", "#eeeeee", "#ebf4ff"
+COLOURS = (REPLENISH, PARCEL, ALERT, GREY, EVENT, STOCK, LOW, BAR, SUPPLIER, REGION, "k", "w")
+
+
+class _Backdrop(Artist):
+    """A picture of the whole figure, rendered once, pasted pixel for pixel under each frame
+    (figimage would resample it every frame, ten times slower). Drawn at the DPI it was
+    rendered at."""
+
+    def __init__(self, rgba: np.ndarray) -> None:
+        super().__init__()
+        self.rgba = np.ascontiguousarray(rgba[::-1])  # Agg pastes bottom row first
+        self.set_zorder(-1)
+
+    def draw(self, renderer: RendererBase) -> None:
+        gc = renderer.new_gc()
+        renderer.draw_image(gc, 0, 0, self.rgba)
+        gc.restore()
+
+
 class _Scene:
-    """The figure and the artists each frame updates."""
+    """The animation's picture. Everything that never changes (boxes, names, the timeline,
+    lanes spanning columns) is drawn once into a background image; each frame draws only the
+    clock, the bars, the numbers and the lanes whose width changes on top of it."""
 
     def __init__(self, sc: Scenario, state: FrameState, tables: Tables, title: str) -> None:
         self.sc, self.state = sc, state
-        fig = Figure(figsize=SIZE)
-        self.fig = fig
-        ax = fig.add_axes((0.0, 0.2, 1.0, 0.8))
-        ax.set(xlim=(0, 1), ylim=(0, 1))
-        ax.axis("off")
-        self.ax = ax
         pos = layout(sc)
         ncols = max(c for c, _, _ in pos.values()) + 1
         rows = max(n for _, _, n in pos.values())
         h = min(0.2, 0.7 / rows - 0.03)
-        nodes: dict[str, _Node] = {}
+        self.nodes: dict[str, _Node] = {}
         for name, (col, row, n) in pos.items():
-            x = 0.07 + col * 0.86 / max(ncols - 1, 1)
+            w = 0.19 if name in sc.warehouses else 0.11
             y = 0.82 - (row + 0.5) * 0.74 / n
-            w = 0.17 if name in sc.warehouses else 0.11
-            nodes[name] = _Node(x, y, w, h)
-        self.nodes = nodes
+            self.nodes[name] = _Node(self._x(col, ncols), y, w, h, col)
+        self.lanes: list[_Lane] = []
+        self.peak_units = max(float(state.replenishing.to_numpy().max(initial=0)), 1.0)
+        self.peak_parcels = max(float(state.parcels.to_numpy().max(initial=0)), 1.0)
 
+        background = self._background(tables, title, ncols)
+        fig = Figure(figsize=SIZE, dpi=DPI)
+        fig.add_artist(_Backdrop(background))
+        ax = fig.add_axes(NETWORK, xlim=(0, 1), ylim=(0, 1))
+        ax.axis("off")
+        self.fig, self.ax = fig, ax
+        self._foreground(ncols)
+
+    def _lane_pairs(self) -> list[tuple[tuple[str, str], bool]]:
+        """Each lane's (origin, destination) and whether it carries parcels to a region."""
+        return [
+            ((str(pair[0]), str(pair[1])), parcels)
+            for table, parcels in ((self.state.replenishing, False), (self.state.parcels, True))
+            for pair in table.columns.tolist()
+        ]
+
+    @staticmethod
+    def _x(col: int, ncols: int) -> float:
+        return 0.07 + col * 0.86 / max(ncols - 1, 1)
+
+    def _lane_geometry(
+        self, pair: tuple[str, str]
+    ) -> tuple[tuple[float, float], tuple[float, float], float, bool]:
+        """Start, end, curvature, and whether the lane skips a column (drawn in the
+        background, under the boxes it passes)."""
+        a, b = (self.nodes[p] for p in pair)
+        if a.col == b.col:  # siblings: a transshipment, an arc on the right
+            return (a.x + a.w / 2, a.y), (b.x + b.w / 2, b.y), -0.6, False
+        skips = b.col - a.col > 1
+        return (a.x + a.w / 2, a.y), (b.x - b.w / 2, b.y), -0.2 if skips else 0.0, skips
+
+    def _background(self, tables: Tables, title: str, ncols: int) -> np.ndarray:
+        sc = self.sc
+        fig = Figure(figsize=SIZE, dpi=DPI)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes(NETWORK, xlim=(0, 1), ylim=(0, 1))
+        ax.axis("off")
         ax.text(0.01, 0.985, title, fontsize=11, weight="bold", va="top")
-        self.clock = ax.text(0.99, 0.985, "", fontsize=12, weight="bold", va="top", ha="right")
-        self.event = ax.text(0.99, 0.92, "", fontsize=9, va="top", ha="right", color="#b35900")
         for col, label in ((0, "suppliers"), (ncols - 1, "customer regions")):
-            x = 0.07 + col * 0.86 / max(ncols - 1, 1)
-            ax.text(x, 0.86, label, fontsize=8, ha="center", color="#777777")
-
-        # lanes first, under the boxes
-        peak_units = max(float(state.replenishing.to_numpy().max(initial=0)), 1.0)
-        peak_parcels = max(float(state.parcels.to_numpy().max(initial=0)), 1.0)
-        self.lanes: list[tuple[object, FancyArrowPatch, object, float, str]] = []
-        for (a, b), unit, color, scale in (
-            *((p, "u", "#d9822b", peak_units) for p in state.replenishing.columns),
-            *((p, "parcels", "#2b6cb0", peak_parcels) for p in state.parcels.columns),
-        ):
-            if a in nodes and b in nodes:
-                self._lane((a, b), unit, color, scale)
-
-        self.bars: dict[str, tuple[Rectangle, object, object, FancyBboxPatch]] = {}
-        for name in sc.suppliers:
-            n = nodes[name]
-            _box(ax, n, "#eeeeee")
-            ax.text(n.x, n.y, name, fontsize=8, ha="center", va="center", zorder=3)
-        for name in sc.warehouses:
-            n = nodes[name]
-            box = _box(ax, n, "white")
-            top = n.y + n.h / 2
-            ax.text(n.x, top - 0.012, name, fontsize=8, weight="bold", ha="center", va="top",
-                    zorder=3)  # fmt: skip
-            bx, bw, bh = n.x - n.w / 2 + 0.01, n.w - 0.02, n.h * 0.2
-            by = n.y - bh / 2 + n.h * 0.05
-            ax.add_patch(Rectangle((bx, by), bw, bh, fc="#e6e6e6", ec="none", zorder=3))
-            bar = Rectangle((bx, by), 0, bh, fc="#38a169", ec="none", zorder=4)
-            ax.add_patch(bar)
-            stock = ax.text(n.x, by + bh / 2, "", fontsize=6.5, ha="center", va="center", zorder=5)
-            queue = ax.text(n.x, n.y - n.h / 2 + 0.008, "", fontsize=6.5, ha="center",
-                            va="bottom", zorder=3)  # fmt: skip
-            self.bars[name] = (bar, stock, queue, box)
-        self.regions = {}
-        for name in sc.regions:
-            n = nodes[name]
-            _box(ax, n, "#ebf4ff")
-            ax.text(n.x, n.y + 0.012, name, fontsize=8, weight="bold", ha="center", va="bottom",
-                    zorder=3)  # fmt: skip
-            self.regions[name] = ax.text(
-                n.x, n.y - 0.005, "", fontsize=6.5, ha="center", va="top", zorder=3
+            ax.text(self._x(col, ncols), 0.86, label, fontsize=8, ha="center", color="#777777")
+        for pair, parcels in self._lane_pairs():
+            if pair[0] not in self.nodes or pair[1] not in self.nodes:
+                continue
+            start, end, rad, skips = self._lane_geometry(pair)
+            if skips:  # fixed, thin and dashed: its count is written elsewhere
+                ax.add_patch(
+                    FancyArrowPatch(
+                        start,
+                        end,
+                        arrowstyle="-|>",
+                        mutation_scale=9,
+                        connectionstyle=f"arc3,rad={rad}",
+                        color=PARCEL if parcels else REPLENISH,
+                        lw=1.0,
+                        ls="--",
+                        alpha=0.45,
+                        zorder=1,
+                    )
+                )
+        for name, n in self.nodes.items():
+            face = SUPPLIER if name in sc.suppliers else REGION if name in sc.regions else "w"
+            ax.add_patch(
+                FancyBboxPatch(
+                    (n.x - n.w / 2, n.y - n.h / 2),
+                    n.w,
+                    n.h,
+                    boxstyle="round,pad=0.004",
+                    fc=face,
+                    ec=GREY,
+                    lw=1.0,
+                    zorder=2,
+                )
             )
+            if name in sc.suppliers:
+                ax.text(n.x, n.y, name, fontsize=8, ha="center", va="center", zorder=3)
+                continue
+            top = n.y + n.h / 2 - 0.012
+            if name in sc.warehouses:  # the name left, room for backorders on the right
+                x, ha = n.x - n.w / 2 + 0.01, "left"
+            else:
+                x, ha = n.x, "center"
+            ax.text(x, top, name, fontsize=8, weight="bold", ha=ha, va="top", zorder=3)
+            if name in sc.warehouses:
+                xy, bw, bh = self._bar(n)
+                ax.add_patch(Rectangle(xy, bw, bh, fc=BAR, ec="none", zorder=3))
         ax.text(
             0.01,
             0.01,
             "orange: units on order (placed, not received)   blue: parcels shipped, not "
-            "delivered   bar: on hand vs the warehouse's peak   queue: orders waiting for "
-            "stock / in pick-pack",
+            "delivered (dashed: past the next column)   bar: on hand against the warehouse's "
+            "peak   queue: orders waiting for stock, in pick/pack",
             fontsize=6.5,
-            color="#555555",
+            color=GREY,
         )
-        self._timeline(tables)
+        self._timeline(fig, tables)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()
 
-    def _lane(self, pair: tuple[str, str], unit: str, color: str, scale: float) -> None:
-        a, b = (self.nodes[p] for p in pair)
-        same = abs(a.x - b.x) < 1e-9  # siblings: transshipment
-        if same:
-            start, end, rad = (a.x + a.w / 2, a.y), (b.x + b.w / 2, b.y), -0.6
-        else:
-            start, end = (a.x + a.w / 2, a.y), (b.x - b.w / 2, b.y)
-            skips = b.x - a.x > 0.86 / 2 and len(self.sc.warehouses) > 1
-            rad = -0.25 if skips else 0.0
-        arrow = FancyArrowPatch(
-            start,
-            end,
-            arrowstyle="-|>",
-            mutation_scale=10,
-            connectionstyle=f"arc3,rad={rad}",
-            color=color,
-            lw=0.5,
-            alpha=0.85,
-            zorder=1,
-        )
-        self.ax.add_patch(arrow)
-        # the label at the curve's midpoint (a quadratic Bezier, drawn in display space)
-        to_px = self.ax.transData
-        p0, p2 = to_px.transform(start), to_px.transform(end)
-        dx, dy = p2 - p0
-        mid = (p0 + p2) / 2 + 0.5 * rad * np.array([dy, -dx])
-        x, y = to_px.inverted().transform(mid)
-        label = self.ax.text(
-            x, y, "", fontsize=6.5, color=color, ha="center", va="center", zorder=6,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-        )  # fmt: skip
-        self.lanes.append((pair, arrow, label, scale, unit))
+    @staticmethod
+    def _bar(n: _Node) -> tuple[tuple[float, float], float, float]:
+        """(x, y), full width and height of a warehouse's stock bar."""
+        bh = n.h * 0.2
+        return (n.x - n.w / 2 + 0.01, n.y - bh / 2 + n.h * 0.05), n.w - 0.02, bh
 
-    def _timeline(self, tables: Tables) -> None:
-        """Orders per day along the whole run, events shaded, and a cursor at the frame."""
-        ax = self.fig.add_axes((0.06, 0.07, 0.9, 0.12))
+    def _timeline(self, fig: Figure, tables: Tables) -> None:
+        """Orders per day along the whole run, with the calendar events shaded."""
+        ax = fig.add_axes(TIMELINE)
         daily = tables.get("daily")
-        horizon_d = self.sc.calendar.horizon / HOURS_PER_DAY
         if daily is not None and len(daily):
-            ax.plot(np.arange(len(daily)) + 0.5, daily["orders"], color="#2b6cb0", lw=1)
+            ax.plot(np.arange(len(daily)) + 0.5, daily["orders"], color=PARCEL, lw=1)
+        start = self.sc.calendar.start
         for ev in self.sc.events.values():
-            first = (ev.start - self.sc.calendar.start).days
-            last = ((ev.end or ev.start) - self.sc.calendar.start).days + 1
-            ax.axvspan(first, last, color="orange", alpha=0.2, lw=0)
-        ax.set_xlim(0, horizon_d)
+            first = (ev.start - start).days
+            ax.axvspan(first, ((ev.end or ev.start) - start).days + 1, color="orange", alpha=0.2)
+        ax.set_xlim(0, self.sc.calendar.horizon / HOURS_PER_DAY)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=6.5)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xlabel("day of the run", fontsize=7, labelpad=1)
         ax.set_ylabel("orders/day", fontsize=7)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        self.cursor = ax.axvline(0, color="#c53030", lw=1.5)
+
+    def _foreground(self, ncols: int) -> None:
+        sc, ax = self.sc, self.ax
+        self.clock = ax.text(0.99, 0.985, "", fontsize=12, weight="bold", va="top", ha="right")
+        self.event = ax.text(0.99, 0.92, "", fontsize=9, va="top", ha="right", color=EVENT)
+        x0, y0, _, hgt = TIMELINE  # the cursor, in figure coordinates
+        self.cursor = Line2D([x0, x0], [y0, y0 + hgt], color=ALERT, lw=1.5)
+        self.fig.add_artist(self.cursor)
+        for pair, parcels in self._lane_pairs():
+            if pair[0] in self.nodes and pair[1] in self.nodes:
+                self._lane(pair, parcels)
+        self.alerts: dict[str, Rectangle] = {}  # a red frame while a disruption hits the node
+        for name in [*sc.warehouses, *sc.regions]:
+            n = self.nodes[name]
+            self.alerts[name] = Rectangle(
+                (n.x - n.w / 2 - 0.004, n.y - n.h / 2 - 0.008),
+                n.w + 0.008,
+                n.h + 0.016,
+                fc="none",
+                ec=ALERT,
+                lw=2.5,
+                visible=False,
+            )
+            ax.add_patch(self.alerts[name])
+        self.bars: dict[str, tuple[Rectangle, Text, Text, Text]] = {}
+        for name in sc.warehouses:
+            n = self.nodes[name]
+            (bx, by), _, bh = self._bar(n)
+            bar = Rectangle((bx, by), 0, bh, ec="none", zorder=4)
+            ax.add_patch(bar)
+            stock = ax.text(n.x, by + bh / 2, "", fontsize=6.5, ha="center", va="center", zorder=5)
+            queue = ax.text(n.x, n.y - n.h / 2 + 0.008, "", fontsize=6.5, ha="center")
+            back = ax.text(
+                n.x + n.w / 2 - 0.01, n.y + n.h / 2 - 0.014, "", fontsize=6.5, color=ALERT,
+                ha="right", va="top",
+            )  # fmt: skip
+            self.bars[name] = (bar, stock, queue, back)
+        self.regions: dict[str, Text] = {}
+        for name in sc.regions:
+            n = self.nodes[name]
+            self.regions[name] = ax.text(
+                n.x, n.y + n.h / 2 - 0.06, "", fontsize=6.5, ha="center", va="top"
+            )
+
+    def _lane(self, pair: tuple[str, str], parcels: bool) -> None:
+        start, end, rad, skips = self._lane_geometry(pair)
+        color = PARCEL if parcels else REPLENISH
+        arrow = None
+        if not skips:
+            arrow = FancyArrowPatch(
+                start,
+                end,
+                arrowstyle="-|>",
+                mutation_scale=10,
+                connectionstyle=f"arc3,rad={rad}",
+                color=color,
+                lw=0.5,
+                zorder=1,
+            )
+            self.ax.add_patch(arrow)
+        label = None
+        if not (skips and parcels):  # a region's box lists its parcels from afar
+            # at the curve's midpoint: a quadratic Bezier, bent in display space
+            to_px = self.ax.transData
+            p0, p2 = to_px.transform(start), to_px.transform(end)
+            dx, dy = p2 - p0
+            x, y = to_px.inverted().transform((p0 + p2) / 2 + 0.5 * rad * np.array([dy, -dx]))
+            label = self.ax.text(
+                x,
+                y,
+                "",
+                fontsize=6.5,
+                color=color,
+                ha="center",
+                va="center",
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+        self.lanes.append(_Lane(pair, parcels, arrow, label))
 
     def draw(self, k: int) -> None:
-        st = self.state
-        stamp = st.stamps[k]
+        st, sc = self.state, self.sc
         day = int(st.times[k] // HOURS_PER_DAY) + 1
-        self.clock.set_text(f"{stamp:%a %Y-%m-%d %H:%M}  (day {day})")
+        self.clock.set_text(f"{st.stamps[k]:%a %Y-%m-%d %H:%M}  (day {day})")
         self.event.set_text(st.events[k])
-        self.cursor.set_xdata([st.times[k] / HOURS_PER_DAY] * 2)
+        x0, _, w, _ = TIMELINE
+        self.cursor.set_xdata([x0 + w * st.times[k] / sc.calendar.horizon] * 2)
         hit = {
             node
-            for name, d in self.sc.disruptions.items()
+            for name, d in sc.disruptions.items()
             if d.start is not None and f"disruption {name}" in st.events[k]
             for node in d.nodes
         }
-        for name, (bar, stock, queue, box) in self.bars.items():
-            level = float(st.on_hand.at[k, name])
-            peak = float(st.peak[name])
+        for name, alert in self.alerts.items():
+            alert.set_visible(name in hit)
+        for name, (bar, stock, queue, back) in self.bars.items():
+            level, peak = _at(st.on_hand, k, name), float(st.peak[name])
             share = level / peak if peak > 0 else 0.0
-            n = self.nodes[name]
-            bar.set_width((n.w - 0.02) * min(max(share, 0.0), 1.0))
-            bar.set_facecolor("#38a169" if share >= 0.3 else "#dd6b20" if share > 0.1 else "#c53030")
-            text = f"on hand {_fmt(level)} ({share:.0%} of peak)"
-            back = float(st.backorders.at[k, name])
-            stock.set_text(text + (f", {_fmt(back)} backordered" if back > 0 else ""))
-            wait, busy = st.awaiting_stock.at[k, name], st.in_process.at[k, name]
-            queue.set_text(f"queue: {_fmt(wait)} for stock, {_fmt(busy)} pick/pack")
-            box.set_edgecolor("#c53030" if name in hit else "#555555")
-            box.set_linewidth(2.5 if name in hit else 1.0)
+            bar.set_width(self._bar(self.nodes[name])[1] * min(max(share, 0.0), 1.0))
+            bar.set_facecolor(STOCK if share >= 0.3 else LOW if share > 0.1 else ALERT)
+            stock.set_text(f"{_fmt(level)} on hand, {share:.0%} of peak")
+            owed = _at(st.backorders, k, name)
+            back.set_text(f"{_fmt(owed)} u backordered" if owed > 0 else "")
+            wait, busy = _at(st.awaiting_stock, k, name), _at(st.in_process, k, name)
+            queue.set_text(f"queue {_fmt(wait)} stock, {_fmt(busy)} pick/pack")
+        far: dict[str, list[str]] = {r: [] for r in self.regions}
+        for lane in self.lanes:
+            table = st.parcels if lane.parcels else st.replenishing
+            v = _at(table, k, lane.pair)
+            scale = self.peak_parcels if lane.parcels else self.peak_units
+            if lane.arrow is not None:
+                lane.arrow.set_linewidth(0.5 + 6.0 * v / scale)
+                lane.arrow.set_alpha(0.9 if v > 0 else 0.3)
+            amount = _count(v, "parcel") if lane.parcels else f"{_fmt(v)} u"
+            if lane.label is not None:
+                lane.label.set_text(amount if v > 0 else "")
+            elif v > 0:
+                far[lane.pair[1]].append(f"{amount} from {lane.pair[0]}")
         for name, text in self.regions.items():
-            text.set_text(f"{_fmt(st.delivered.at[k, name])} delivered")
-        for pair, arrow, label, scale, unit in self.lanes:
-            table = st.replenishing if unit == "u" else st.parcels
-            v = float(table.at[k, pair])
-            arrow.set_linewidth(0.5 + 6.0 * v / scale)
-            arrow.set_alpha(0.9 if v > 0 else 0.3)
-            label.set_text(f"{_fmt(v)} {unit}" if v > 0 else "")
+            lines = [f"{_fmt(_at(st.delivered, k, name))} delivered", *far[name]]
+            text.set_text("\n".join(lines))
+
+
+class _GifWriter(PillowWriter):
+    """PillowWriter with one palette for the whole GIF, chosen at the first frame (with
+    swatches of the colours later frames may bring): mapping each frame onto it is many times
+    quicker than Pillow choosing a palette per frame when saving, and a frame of palette
+    indices holds a quarter of the memory of an RGBA one."""
+
+    def __init__(self, fps: int, swatches: Iterable[str]) -> None:
+        super().__init__(fps=fps)
+        self.swatches = [tuple(round(255 * c) for c in to_rgb(s)) for s in swatches]
+        self.palette: Image.Image | None = None
+
+    def grab_frame(self, **savefig_kwargs: object) -> None:
+        super().grab_frame(**savefig_kwargs)
+        frames: list[Image.Image] = self._frames  # type: ignore[attr-defined]
+        frame = frames[-1].convert("RGB")
+        if self.palette is None:
+            sample = frame.copy()
+            for i, rgb in enumerate(self.swatches):
+                sample.paste(rgb, (8 * i, 0, 8 * i + 8, 8))
+            self.palette = sample.quantize(256, method=Image.Quantize.FASTOCTREE)
+        frames[-1] = frame.quantize(palette=self.palette, dither=Image.Dither.NONE)
 
 
 def animate(
@@ -523,7 +677,9 @@ def animate(
     state = frame_state(tables, sc, times)
     scene = _Scene(sc, state, tables, title or sc.name)
     anim = FuncAnimation(scene.fig, scene.draw, frames=len(times), repeat=False)
-    writer = PillowWriter(fps=fps) if writer_name == "pillow" else FFMpegWriter(fps=fps)
+    writer: AbstractMovieWriter = (
+        _GifWriter(fps, COLOURS) if writer_name == "pillow" else FFMpegWriter(fps=fps)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     anim.save(str(out), writer=writer, dpi=DPI)
     return len(times), step
