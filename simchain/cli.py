@@ -88,13 +88,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_animate(args: argparse.Namespace) -> int:
-    from simchain.report.animate import AnimationError, animate, check_output
+    from simchain.report.animate import (
+        AnimationError,
+        animate,
+        check_fps,
+        check_output,
+        check_step,
+    )
     from simchain.simulate import simulate
     from simchain.timebase import format_duration, parse_duration
 
     target = Path(args.out)
     try:
-        check_output(target)  # before simulating: a bad suffix fails at once
+        check_output(target)  # all before simulating: bad options fail at once
+        check_fps(args.fps)
         step = parse_duration(args.step) if args.step is not None else None
     except (AnimationError, ValueError) as exc:
         err.print(f"error: {escape(str(exc))}", soft_wrap=True)
@@ -104,6 +111,12 @@ def cmd_animate(args: argparse.Namespace) -> int:
     sc = load_scenario(path, overrides=["calendar.warm_up=0d", *(args.set or ())], days=args.days)
     if args.seed < 0:
         raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {args.seed}")])
+    if step is not None:
+        try:
+            check_step(sc, step)
+        except AnimationError as exc:
+            err.print(f"error: {escape(str(exc))}", soft_wrap=True)
+            return 2
     result = simulate(sc, seed=args.seed)
     seen = result.resolved or sc
     try:

@@ -121,12 +121,19 @@ def test_bad_suffix_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "demo.avi").exists()
 
 
-@pytest.mark.parametrize(("step", "message"), [("6", "with a unit"), ("30s", "at least 1min")])
-def test_bad_step_exits_2(tmp_path: Path, step: str, message: str) -> None:
-    proc = simchain(
-        tmp_path, "animate", "classroom_single_dc", "--days", "2", "--step", step, "--out", "a.gif"
-    )
-    assert proc.returncode == 2 and message in proc.stderr
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--days", "2", "--step", "6"], "with a unit"),
+        (["--days", "2", "--step", "30s"], "at least 1min"),
+        (["--step", "1min"], "172,800 frames"),  # 120 days: refused before simulating
+        (["--fps", "0"], "--fps must be between 1 and 60"),
+    ],
+)
+def test_bad_options_exit_2(tmp_path: Path, options: list[str], message: str) -> None:
+    proc = simchain(tmp_path, "animate", "classroom_single_dc", *options, "--out", "a.gif")
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "a.gif").exists()
 
 
 def test_mp4_without_ffmpeg_exits_2(tmp_path: Path) -> None:

@@ -76,6 +76,11 @@ def frame_times(scenario: Scenario, step: float) -> np.ndarray:
     return np.arange(frame_count(scenario.calendar.horizon, step)) * step
 
 
+def check_fps(fps: int) -> None:
+    if not 1 <= fps <= 60:
+        raise AnimationError(f"--fps must be between 1 and 60, found {fps}")
+
+
 def check_step(scenario: Scenario, step: float) -> None:
     if not step >= MIN_STEP:
         raise AnimationError(f"--step must be at least 1min, found {format_duration(step)}")
@@ -127,7 +132,7 @@ def active(
 
 
 def _grouped(
-    keys: pd.Series | pd.MultiIndex | list[pd.Series],
+    keys: pd.Series | list[pd.Series],
     starts: np.ndarray,
     ends: np.ndarray,
     times: np.ndarray,
@@ -137,7 +142,9 @@ def _grouped(
     """`active` per group: frames x the given columns (0 where a group has no rows)."""
     out = pd.DataFrame(0.0, index=range(len(times)), columns=pd.Index(list(columns)))
     frame = pd.DataFrame({"s": starts, "e": ends, "w": 1.0 if weights is None else weights})
-    for key, idx in frame.groupby(keys, observed=True, sort=False).indices.items():
+    by = [k.to_numpy() for k in (keys if isinstance(keys, list) else [keys])]  # by position
+    groups = frame.groupby(by if len(by) > 1 else by[0], sort=False).indices
+    for key, idx in groups.items():
         if key in out.columns:
             part = frame.iloc[idx]
             out[key] = active(
@@ -669,8 +676,7 @@ def animate(
     .mp4). Returns the number of frames, frame_count(horizon, step), and the step (hours;
     default_step when none is given)."""
     writer_name = check_output(out)
-    if not 1 <= fps <= 60:
-        raise AnimationError(f"--fps must be between 1 and 60, found {fps}")
+    check_fps(fps)
     step = default_step(sc.calendar.horizon, fps) if step is None else step
     check_step(sc, step)
     times = frame_times(sc, step)
