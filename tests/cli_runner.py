@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 
-def simchain(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`simchain ARGS` in `cwd`, with wide rich tables and no debug tracebacks."""
-    env = {**os.environ, "COLUMNS": "200"}  # rich tables: no wrapped or truncated names
+def simchain(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`simchain ARGS` in `cwd`, with wide rich tables and no debug tracebacks; `env`
+    changes environment variables (e.g. PATH)."""
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}  # rich: no wrapped names
     env.pop("SIMCHAIN_DEBUG", None)
     return subprocess.run(
         [sys.executable, "-m", "simchain.cli", *args],
