@@ -491,3 +491,37 @@ def test_a_tradeoff_less_folder_resumes(tmp_path: Path):
     assert '"tradeoff"' not in (tmp_path / "out" / "experiment.json").read_text()
     result = run_experiment(exp, tmp_path / "out", workers=1, resume=True)
     assert result.ran == 0
+
+
+def test_sampled_sweeps_get_a_report(tmp_path: Path):
+    """Sampled points may share a value (integers): points with error bars, no curve; two
+    sampled parameters: no heatmap, and the page says why."""
+    text = (
+        HEAD
+        + f"""\
+name: sampled
+replications: 1
+metrics: [otif, total_cost]
+sweep:
+  samples: 4
+  latin_hypercube:
+    {PICKERS}: {{low: 1, high: 2, integer: true}}
+"""
+    )
+    (tmp_path / "one").mkdir()
+    out = _run(tmp_path / "one", text)
+    t = rep.read_experiment(out)
+    assert t.summary[PICKERS].duplicated().any()
+    figs = rep.figures(t)
+    assert set(figs) == {"means", "response", "tradeoff"}
+    ax = figs["response"].axes[1]
+    s = t.summary[t.summary["metric"] == "total_cost"].sort_values(PICKERS, kind="stable")
+    (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert list(bars.lines[0].get_xdata()) == s[PICKERS].tolist()
+    assert np.asarray(bars.lines[0].get_ydata()) == pytest.approx(s["mean"].to_numpy())
+    (tmp_path / "two").mkdir()
+    two = text.replace("{low: 1, high: 2, integer: true}", "{low: 1, high: 3, integer: true}")
+    two += f"    {DEMAND}: {{low: 40, high: 80}}\n"
+    out = _run(tmp_path / "two", two)
+    assert {p.stem for p in (out / "figures").glob("*.png")} == {"means", "tradeoff"}
+    assert "A sweep over 2 parameters not on a grid" in page_of(out)

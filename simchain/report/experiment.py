@@ -309,7 +309,8 @@ def response(
     order: Sequence[str] | None = None,
 ) -> Figure:
     """Each metric's mean against a swept parameter, one line per variant, the confidence
-    interval as a band. `param` defaults to the table's one parameter."""
+    interval as a band (points with error bars where sampled points share a value). `param`
+    defaults to the table's one parameter."""
     params = parameters(summary)
     if param is None:
         if len(params) != 1:
@@ -322,11 +323,19 @@ def response(
     for ax, metric in zip(axes, names, strict=True):
         rows = _rows(summary, metric, order)
         for variant, line in rows.groupby("variant", sort=False):
-            if line[param].duplicated().any():
-                raise ValueError(f"several points per value of {param}: draw a heatmap")
             pos = {v: (v if numeric else i) for i, v in enumerate(values)}
-            line = line.assign(_x=line[param].map(pos)).sort_values("_x")
+            line = line.assign(_x=line[param].map(pos)).sort_values("_x", kind="stable")
             x = line["_x"].to_numpy(dtype=float)
+            if line[param].duplicated().any():  # sampled points sharing a value: no curve
+                ax.errorbar(
+                    x,
+                    line["mean"].to_numpy(dtype=float),
+                    yerr=line["ci_half_width"].to_numpy(dtype=float),
+                    fmt="o",
+                    capsize=3,
+                    label=str(variant),
+                )
+                continue
             ax.plot(x, line["mean"].to_numpy(dtype=float), marker="o", label=str(variant))
             ax.fill_between(
                 x,
@@ -625,6 +634,13 @@ def write_experiment_report(folder: Path) -> Path:
                     f"<p>Non-dominated on {html.escape(x)} and {html.escape(y)} (means): "
                     f"{html.escape(', '.join(best))}.</p>"
                 )
+    params = parameters(summary)
+    if len(params) > 2 or (len(params) == 2 and not (spec.sweep and spec.sweep.grid)):
+        body.append(
+            f"<p>A sweep over {len(params)} parameters"
+            + ("" if len(params) > 2 else " not on a grid")
+            + ": no response curves or heatmaps (see summary.csv).</p>"
+        )
     embedded = save_figures(folder, figures(t))
     body += [image(name, data) for name, data in embedded.items()]
     return write_page(
