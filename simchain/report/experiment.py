@@ -204,6 +204,12 @@ def _panels(n: int, extra_height: float = 0.0) -> tuple[Figure, list[Axes]]:
     return fig, list(grid[:n])
 
 
+def _no_values(ax: Axes, values: Any) -> None:
+    """Say so on a plot whose metric has no value (NaN: e.g. no order due in the window)."""
+    if not np.isfinite(np.asarray(values, dtype=float)).any():
+        ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", color="gray")
+
+
 def _names(metrics: Metrics) -> list[str]:
     return [metrics] if isinstance(metrics, str) else list(metrics)
 
@@ -227,6 +233,7 @@ def bars(summary: pd.DataFrame, metrics: Metrics, order: Sequence[str] | None = 
         half = rows["ci_half_width"].to_numpy(dtype=float)
         ax.bar(x, rows["mean"].to_numpy(dtype=float), yerr=half, capsize=4, color="tab:blue")
         _ticks(ax, x, labels(rows))
+        _no_values(ax, rows["mean"])
         ax.set(title=_titled(metric), ylabel="mean", xlabel=axis_name(rows))
     fig.suptitle(f"Means with {LEVEL:.0%} confidence intervals")
     return fig
@@ -283,6 +290,7 @@ def differences(
                 seen[kind] = ax.scatter(d[sel], y[sel], color=color, zorder=3, label=kind)
         ax.axvline(0.0, color="black", lw=1)
         ax.margins(y=0.15)
+        _no_values(ax, d)
         _ticks(ax, y, labels(rows, variant=True), axis="y")
         ax.set(
             title=_titled(metric),
@@ -343,6 +351,7 @@ def response(
                 line["ci_high"].to_numpy(dtype=float),
                 alpha=0.2,
             )
+        _no_values(ax, rows["mean"])
         if not numeric:
             _ticks(ax, np.arange(len(values)), [str(v) for v in values])
         ax.set(title=_titled(metric), xlabel=_short(param), ylabel="mean")
