@@ -182,6 +182,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             command=["simchain", *sys.argv[1:]],
             cluster=args.cluster,
         )
+    if not args.no_report:
+        from simchain.report.experiment import write_experiment_report
+
+        write_experiment_report(folder)
     if not args.quiet:
         baseline = exp.spec.baseline_variant
         title = f"{exp.spec.name}: {exp.spec.replications} replications, seed {exp.spec.seed}"
@@ -290,13 +294,21 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from simchain.report import write_report
+    from simchain.report import write_experiment_report, write_report
 
     folder = Path(args.folder)
+    experiment = (folder / "experiment.json").exists()
     if not (folder / "manifest.json").exists():
-        err.print(f"error: {folder}: not a complete run folder (no manifest.json)")
+        what = (
+            "an unfinished experiment folder (no manifest.json): finish it with "
+            "`simchain experiment FILE --resume`"
+            if experiment
+            else "not a complete run folder (no manifest.json) nor an experiment folder "
+            "(no experiment.json)"
+        )
+        err.print(f"error: {escape(str(folder))}: {what}", soft_wrap=True)
         return 2
-    path = write_report(folder)
+    path = write_experiment_report(folder) if experiment else write_report(folder)
     if not args.quiet:
         out.print(f"report: {path} (figures in {folder / 'figures'}/)")
     return 0
@@ -387,7 +399,7 @@ def parser() -> argparse.ArgumentParser:
         help="run an experiment: variants x parameter points x replications",
         description="Run every run of an experiment file in parallel and write "
         "results/<experiment>/: one part per run, runs.parquet, summary.csv, comparison.csv, "
-        "the scenario of each variant and manifest.json.",
+        "the scenario of each variant, manifest.json, report.html and figures/.",
     )
     exp.add_argument("experiment", help="an experiment file, or the name of a bundled one")
     exp.add_argument("--workers", type=int, help="processes (default: all cores; 1: in-process)")
@@ -399,6 +411,9 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--resume", action="store_true", help="run only the runs not yet done")
     exp.add_argument("--out", help="experiment folder (default results/<experiment>)")
     exp.add_argument("--quiet", action="store_true", help="print nothing on success")
+    exp.add_argument(
+        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
+    )
     exp.set_defaults(func=cmd_experiment)
 
     val = sub.add_parser("validate", help="check a scenario file and summarise its network")
@@ -409,8 +424,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(
         func=cmd_schema
     )
-    rep = sub.add_parser("report", help="draw a run folder's figures and write report.html")
-    rep.add_argument("folder", help="a run folder written by simchain run")
+    rep = sub.add_parser(
+        "report", help="draw a run or experiment folder's figures and write report.html"
+    )
+    rep.add_argument(
+        "folder", help="a run folder (simchain run) or an experiment folder (simchain experiment)"
+    )
     rep.add_argument("--quiet", action="store_true", help="print nothing")
     rep.set_defaults(func=cmd_report)
     sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)

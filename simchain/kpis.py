@@ -20,6 +20,53 @@ from simchain.window import HOUR, Window
 
 DAY = pd.Timedelta(days=1)
 
+#: Which way is better, per KPI: +1 higher, -1 lower (also every `delivered_within_<N>h`,
+#: +1, and every `*_cost`, -1). A dotted KPI such as `otif.premium` goes by its name before
+#: the dot. Counts of demand and activity (orders, replenishment orders, transshipments),
+#: stock levels and utilizations are not listed: more is neither better nor worse in itself.
+HIGHER_IS_BETTER = frozenset(
+    {
+        "fill_rate",
+        "order_fill_rate",
+        "otif",
+        "delivered_orders",
+        "inventory_turns",
+        "supplier_on_time_rate",
+        "supplier_fill_rate",
+    }
+)
+LOWER_IS_BETTER = frozenset(
+    {
+        "lost_sales_units",
+        "backordered_units",
+        "cancelled_orders",
+        "cycle_time_mean_h",
+        "cycle_time_p50_h",
+        "cycle_time_p95_h",
+        "avg_backorder_units",
+        "avg_transfer_backorder_units",
+        "cost_per_order",
+        "supplier_defect_rate",
+        "supplier_lead_time_mean_d",
+        "stock_lost_units",
+        "dock_to_stock_h",
+        "units_waited_for_room",
+        "backlog_peak_orders",
+        "backlog_clear_days",
+    }
+)
+
+
+def direction(metric: str) -> int:
+    """+1 if a higher value of the KPI is better, -1 if lower is better (every `*_cost`),
+    0 if neither (see HIGHER_IS_BETTER)."""
+    name = metric.split(".", 1)[0]
+    if name in HIGHER_IS_BETTER or name.startswith("delivered_within_"):
+        return 1
+    if name in LOWER_IS_BETTER or name.endswith("_cost"):
+        return -1
+    return 0
+
 
 def time_weighted(
     log: pd.DataFrame, value: str, window: Window, keys: tuple[str, ...] = ("warehouse", "sku")

@@ -126,10 +126,10 @@ def _check_metrics(exp: ExperimentFile, row: dict[str, Any]) -> None:
 def _claim(exp: ExperimentFile, out: Path, resume: bool) -> None:
     """Record which experiment the folder holds; resuming it with another is refused, since
     its finished runs would be taken for runs of this one."""
-    mine = {
-        "experiment": exp.spec.model_dump(mode="json", by_alias=True),
-        "scenario": exp.scenario_path.resolve().as_posix(),
-    }
+    spec = exp.spec.model_dump(mode="json", by_alias=True)
+    if spec.get("tradeoff") is None:  # as recorded before the field existed: still resumable
+        spec.pop("tradeoff", None)
+    mine = {"experiment": spec, "scenario": exp.scenario_path.resolve().as_posix()}
     recorded = out / "experiment.json"
     if resume and recorded.exists():
         theirs = json.loads(recorded.read_text(encoding="utf-8"))

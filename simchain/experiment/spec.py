@@ -11,7 +11,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from simchain import bundled
 from simchain.errors import Problem, ScenarioError, suggest
@@ -88,6 +96,26 @@ class Experiment(_Strict):
     metrics: Annotated[list[str], Field(min_length=1)]
     days: float | None = Field(default=None, gt=0)
     sweep: Sweep | None = None
+    #: The two metrics of the report's trade-off plot (x, y); by default a cost against a
+    #: service level when the metrics have both, else the first two.
+    tradeoff: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+
+    @field_validator("tradeoff")
+    @classmethod
+    def _tradeoff_metrics(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        metrics = info.data.get("metrics")
+        if value is None or metrics is None:  # no metrics: that error is reported already
+            return value
+        for name in value:
+            if name not in metrics:
+                raise ValueError(
+                    f"'{name}' is not among the metrics"
+                    + suggest(name, metrics)
+                    + f"; metrics: {', '.join(metrics)}"
+                )
+        if value[0] == value[1]:
+            raise ValueError(f"expected two different metrics, found '{value[0]}' twice")
+        return value
 
     @model_validator(mode="after")
     def _baseline_known(self) -> Experiment:
