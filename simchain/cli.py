@@ -10,9 +10,11 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
@@ -24,6 +26,9 @@ from simchain.errors import Problem, ScenarioError
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
 from simchain.timebase import days
+
+if TYPE_CHECKING:
+    from simchain.simulate import SimulationResult
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -62,21 +67,33 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
     return table
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _check_seed(seed: int) -> None:
+    if seed < 0:
+        raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {seed}")])
+
+
+def run_to_folder(sc: Scenario, seed: int, folder: Path, report: bool = True) -> SimulationResult:
+    """What `simchain run` (and `simchain demo`) does with a loaded scenario: simulate it,
+    write the run folder and, unless told not to, its report.html and figures."""
     from simchain.output import write_run
     from simchain.simulate import simulate
 
-    path = bundled.resolve(args.scenario)
-    sc = load_scenario(path, overrides=args.set or (), days=args.days)
-    if args.seed < 0:
-        raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {args.seed}")])
-    result = simulate(sc, seed=args.seed)
-    folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
+    _check_seed(seed)
+    result = simulate(sc, seed=seed)
     write_run(result, folder, command=["simchain", *sys.argv[1:]])
-    if not args.no_report:
+    if report:
         from simchain.report import write_report
 
         write_report(folder)
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = bundled.resolve(args.scenario)
+    sc = load_scenario(path, overrides=args.set or (), days=args.days)
+    _check_seed(args.seed)
+    folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
+    result = run_to_folder(sc, args.seed, folder, report=not args.no_report)
     if not args.quiet:
         out.print(kpi_table(result.kpis, f"{sc.name} (seed {args.seed})"))
         st = result.stats
@@ -84,6 +101,58 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{int(st['orders_simulated']):,} orders simulated in {st['simulation_s']:.2f} s "
             f"({st['orders_per_s']:,.0f} orders/s); results in {folder}/"
         )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from simchain.classroom import DEMOS, Run
+    from simchain.errors import suggest
+
+    if args.name is None:
+        table = Table(title="Classroom demos (simchain demo NAME)", title_justify="left")
+        table.add_column("name")
+        table.add_column("what it shows")
+        table.add_column("scenario")
+        for d in DEMOS.values():
+            table.add_row(
+                d.name, d.summary, str(d.path.relative_to(bundled.SOURCE_SCENARIOS.parent))
+            )
+        out.print(table)
+        return 0
+    demo = DEMOS.get(args.name)
+    if demo is None:
+        err.print(
+            escape(f"error: unknown demo '{args.name}'{suggest(args.name, DEMOS)}; ")
+            + f"the demos are: {', '.join(DEMOS)}",
+            soft_wrap=True,
+        )
+        return 2
+    _check_seed(args.seed)
+    folder = Path(args.out) if args.out else Path("results") / f"demo-{demo.name}-seed{args.seed}"
+    if not args.quiet:
+        out.rule(f"{demo.name}: what you are about to see")
+        out.print(demo.explanation, markup=False, soft_wrap=True)
+        out.print()
+    t0 = time.perf_counter()
+    runs = []
+    for variant in demo.variants:
+        sc = load_scenario(demo.path, overrides=variant.overrides)
+        where = folder / variant.label if variant.label else folder
+        report = demo.reports and not args.no_report
+        runs.append(Run(variant.label, run_to_folder(sc, args.seed, where, report), where))
+    text = demo.takeaway(runs, folder)
+    if not args.quiet:
+        n = len(runs)
+        out.print(
+            f"{n} run{'s' if n > 1 else ''} (seed {args.seed}) in {time.perf_counter() - t0:.1f} s"
+            + ("; each run folder has its report.html" if report else "")
+            + f"; results in {folder}/",
+            markup=False,
+            soft_wrap=True,
+        )
+        out.print()
+        out.rule(f"{demo.name}: takeaway")
+    out.print(text, markup=False, soft_wrap=True)
     return 0
 
 
@@ -360,6 +429,23 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("folder", help="a run folder written by simchain run")
     rep.add_argument("--quiet", action="store_true", help="print nothing")
     rep.set_defaults(func=cmd_report)
+    demo = sub.add_parser(
+        "demo",
+        help="classroom demos: list them, or run one with its explanation and takeaway",
+        description="Without NAME, list the teaching demos. With NAME, explain what the class "
+        "is about to see, run the teaching scenario (a run folder with report.html, as "
+        "`simchain run` writes) and print a takeaway quoting the run's own numbers.",
+    )
+    demo.add_argument("name", nargs="?", help="the demo to run (omit to list them)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--out", help="demo folder (default results/demo-<name>-seed<seed>)")
+    demo.add_argument(
+        "--quiet", action="store_true", help="print only the takeaway, not the explanation"
+    )
+    demo.add_argument(
+        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
+    )
+    demo.set_defaults(func=cmd_demo)
     sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
     return p
