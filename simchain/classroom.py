@@ -157,7 +157,8 @@ def bullwhip_takeaway(runs: list[Run], folder: Path) -> str:
         "",
         f"Every stage orders about what customers buy ({rows[0][2]:.1f} units a day on average),"
         f" yet the variance of daily orders, relative to customer demand, goes {ups} on the "
-        f"way up: the factory sees orders {top[4]:.2f} times as variable as what customers buy.",
+        f"way up: the factory receives orders whose daily variance is {top[4]:.2f} times that of "
+        "customer demand.",
         "Why: each stage re-plans its order-up-to level from a forecast that moves, and orders "
         "the change on top of demand; and each stage upstream reviews less often "
         f"({', '.join(f'{r[0]} ordered on {r[6]} of {n} days' for r in rows[1:])}), so a "

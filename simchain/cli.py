@@ -134,11 +134,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.print(demo.explanation, markup=False, soft_wrap=True)
         out.print()
     t0 = time.perf_counter()
+    report = demo.reports and not args.no_report
     runs = []
     for variant in demo.variants:
         sc = load_scenario(demo.path, overrides=variant.overrides)
         where = folder / variant.label if variant.label else folder
-        report = demo.reports and not args.no_report
         runs.append(Run(variant.label, run_to_folder(sc, args.seed, where, report), where))
     text = demo.takeaway(runs, folder)
     if not args.quiet:
