@@ -343,6 +343,7 @@ def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
         100 * _ratio(100 * (b["fill_rate"] - a["fill_rate"]), b["avg_on_hand"] - a["avg_on_hand"])
         for a, b in itertools.pairwise(rows)
     ]
+    short = [row for row in rows[1:] if row["measured_csl"] < row["target_csl"]]
     lines += [
         "(safety stock: reorder point - forecast demand over the lead time, levels.parquet and "
         "forecast.parquet; avg on hand and fill rate: kpis.csv; cycle service: share of "
@@ -354,7 +355,12 @@ def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
         f"goes from {_pct(first['fill_rate'])} to {_pct(last['fill_rate'])}. Each extra 100 "
         "units of average stock buys "
         + ", then ".join(f"{g:.2f}" for g in gains)
-        + " points of fill rate: service gets dearer the higher you go.",
+        + " points of fill rate"
+        + (
+            ": service gets dearer the higher you go."
+            if all(b < a for a, b in itertools.pairwise(gains))
+            else "."
+        ),
         *(
             [
                 "The fill rate stays above the cycle service level: a cycle that runs out runs "
@@ -365,13 +371,15 @@ def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
         ),
         *(
             [
-                f"The measured cycle service falls short of the formula's target at z > 0. Each "
-                f"run has only about {first['cycles']:.0f} replenishment cycles, and the formula "
+                "The measured cycle service falls short of the formula's target at z = "
+                + ", ".join(f"{row['z']:.2f}" for row in short)
+                + f". Each run has only about {first['cycles']:.0f} replenishment cycles, and "
+                "the formula "
                 "treats demand over the lead time as normal, while this supplier's lead time is "
                 "skewed (lognormal: a long tail of late deliveries) and dominates it, so the "
                 "safety stock the formula gives is a little thin."
             ]
-            if any(row["measured_csl"] < row["target_csl"] for row in rows[1:])
+            if short
             else []
         ),
         f"Figure: {figure}; the table: {folder / 'safety_stock.csv'}",
@@ -410,21 +418,22 @@ def double11_takeaway(runs: list[Run], folder: Path) -> str:
     normal = daily[daily["date"] < spike_day]["orders"].mean()
     shipped = daily["orders_shipped"].max()
     spike_orders = daily.loc[daily["date"] == spike_day, "orders"].sum()
-    window = f"{_date(spike_day)} - {_date(clear_day)}"
+    during = f"OTIF, orders of {_date(spike_day)} - {_date(clear_day)}"
+    width = len(during) + 2
     return "\n".join(
         [
             f"Orders: about {normal:,.0f} a day before the spike, {spike_orders:,.0f} on "
             f"{_date(spike_day)}; the DC shipped at most {shipped:,.0f} in a day (daily.parquet).",
-            f"  backlog peak             {k['backlog_peak_orders']:,.0f} orders at the end of "
+            f"  {'backlog peak':<{width}}{k['backlog_peak_orders']:,.0f} orders at the end of "
             f"{_date(peak_day)}",
-            "  days to clear            "
+            f"  {'days to clear':<{width}}"
             + (
                 f"{clear_days:.0f} (back under 5 % of the peak by the end of {_date(clear_day)})"
                 if cleared
                 else "not cleared by the end of the run"
             ),
-            f"  OTIF, orders of {window:<10}{_pct(otif(seen[inside], w.end)):>9}",
-            f"  OTIF, the other days      {_pct(otif(seen[~inside], w.end)):>9}",
+            f"  {during:<{width}}{_pct(otif(seen[inside], w.end))}",
+            f"  {'OTIF, the other days':<{width}}{_pct(otif(seen[~inside], w.end))}",
             "(backlog: orders created and not yet shipped, kpis.csv backlog_peak_orders and "
             "backlog_clear_days; OTIF: delivered within the promise with nothing missing.)",
             "",
@@ -505,9 +514,9 @@ DEMOS: dict[str, Demo] = {
             "a scaled-down Double-11: the backlog forms on Nov 11 and drains for days",
             _text(
                 """
-                One DC near Shanghai serves Shanghai and Hangzhou, about 1,500 orders on a
+                One DC near Shanghai serves Shanghai and Hangzhou, about 1,000 orders on a
                 normal day. On Nov 11 eight days of orders arrive in one day, a third of them in
-                the first hour after midnight. The DC's pickers can handle a bit over twice a
+                the first hour after midnight. The DC's pickers can handle about twice a
                 normal day; the stock was built up in advance, so goods are not the problem.
 
                 Watch the backlog of orders waiting to ship: when it peaks, how many days it
