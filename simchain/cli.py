@@ -10,9 +10,11 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
@@ -25,6 +27,9 @@ from simchain.errors import Problem, ScenarioError
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
 from simchain.timebase import days
+
+if TYPE_CHECKING:
+    from simchain.simulate import SimulationResult
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -39,25 +44,41 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
     return table
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _check_seed(seed: int) -> None:
+    if seed < 0:
+        raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {seed}")])
+
+
+def run_to_folder(
+    sc: Scenario, seed: int, folder: Path, report: bool = True, progress: bool = False
+) -> SimulationResult:
+    """What `simchain run` (and `simchain demo`) does with a loaded scenario: simulate it,
+    write the run folder and, unless told not to, its report.html and figures; with
+    `progress`, a progress bar on the terminal meanwhile."""
     from simchain.output import write_run
     from simchain.progress import RunProgress
     from simchain.simulate import simulate
 
-    path = bundled.resolve(args.scenario)
-    sc = load_scenario(path, overrides=args.set or (), days=args.days)
-    if args.seed < 0:
-        raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {args.seed}")])
-    folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
-    with RunProgress(sc, out, show=out.is_terminal and not args.quiet) as bar:
-        result = simulate(sc, seed=args.seed, progress=bar.advance)
+    _check_seed(seed)
+    with RunProgress(sc, out, show=progress) as bar:
+        result = simulate(sc, seed=seed, progress=bar.advance)
         bar.phase("writing results")
         write_run(result, folder, command=["simchain", *sys.argv[1:]])
-        if not args.no_report:
+        if report:
             from simchain.report import write_report
 
             bar.phase("drawing the report")
             write_report(folder)
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = bundled.resolve(args.scenario)
+    sc = load_scenario(path, overrides=args.set or (), days=args.days)
+    _check_seed(args.seed)
+    folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
+    show = out.is_terminal and not args.quiet
+    result = run_to_folder(sc, args.seed, folder, report=not args.no_report, progress=show)
     if not args.quiet:
         out.print(kpi_table(result.kpis, f"{sc.name} (seed {args.seed})"))
         st = result.stats
@@ -90,8 +111,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
     path = bundled.resolve(args.scenario)
     # the warm-up only trims KPIs; an animation shows the whole run, so --days may be short
     sc = load_scenario(path, overrides=["calendar.warm_up=0d", *(args.set or ())], days=args.days)
-    if args.seed < 0:
-        raise ScenarioError("--seed", [Problem(("--seed",), f"must be >= 0, found {args.seed}")])
+    _check_seed(args.seed)
     if step is not None:
         try:
             check_step(sc, step)
@@ -112,6 +132,60 @@ def cmd_animate(args: argparse.Namespace) -> int:
             f"{target}: {frames} frames, {format_duration(used)} of simulated time each, "
             f"{args.fps} fps ({frames / args.fps:.1f} s)"
         )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from simchain.classroom import DEMOS, Run
+    from simchain.errors import suggest
+
+    if args.name is None:
+        table = Table(title="Classroom demos (simchain demo NAME)", title_justify="left")
+        table.add_column("name")
+        table.add_column("what it shows")
+        table.add_column("scenario")
+        for d in DEMOS.values():
+            table.add_row(
+                d.name, d.summary, str(d.path.relative_to(bundled.SOURCE_SCENARIOS.parent))
+            )
+        out.print(table)
+        return 0
+    demo = DEMOS.get(args.name)
+    if demo is None:
+        err.print(
+            escape(f"error: unknown demo '{args.name}'{suggest(args.name, DEMOS)}; ")
+            + f"the demos are: {', '.join(DEMOS)}",
+            soft_wrap=True,
+        )
+        return 2
+    _check_seed(args.seed)
+    folder = Path(args.out) if args.out else Path("results") / f"demo-{demo.name}-seed{args.seed}"
+    if not args.quiet:
+        out.rule(f"{demo.name}: what you are about to see")
+        out.print(demo.explanation, markup=False, soft_wrap=True)
+        out.print()
+    t0 = time.perf_counter()
+    report = demo.reports and not args.no_report
+    show = out.is_terminal and not args.quiet
+    runs = []
+    for variant in demo.variants:
+        sc = load_scenario(demo.path, overrides=variant.overrides)
+        where = folder / variant.label if variant.label else folder
+        done = run_to_folder(sc, args.seed, where, report, progress=show)
+        runs.append(Run(variant.label, done, where))
+    text = demo.takeaway(runs, folder)
+    if not args.quiet:
+        n = len(runs)
+        out.print(
+            f"{n} run{'s' if n > 1 else ''} (seed {args.seed}) in {time.perf_counter() - t0:.1f} s"
+            + ("; each run folder has its report.html" if report else "")
+            + f"; results in {folder}/",
+            markup=False,
+            soft_wrap=True,
+        )
+        out.print()
+        out.rule(f"{demo.name}: takeaway")
+    out.print(text, markup=False, soft_wrap=True)
     return 0
 
 
@@ -432,6 +506,23 @@ def parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--quiet", action="store_true", help="print nothing")
     rep.set_defaults(func=cmd_report)
+    demo = sub.add_parser(
+        "demo",
+        help="classroom demos: list them, or run one with its explanation and takeaway",
+        description="Without NAME, list the teaching demos. With NAME, explain what the class "
+        "is about to see, run the teaching scenario (a run folder with report.html, as "
+        "`simchain run` writes) and print a takeaway quoting the run's own numbers.",
+    )
+    demo.add_argument("name", nargs="?", help="the demo to run (omit to list them)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--out", help="demo folder (default results/demo-<name>-seed<seed>)")
+    demo.add_argument(
+        "--quiet", action="store_true", help="print only the takeaway, not the explanation"
+    )
+    demo.add_argument(
+        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
+    )
+    demo.set_defaults(func=cmd_demo)
     sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
     return p
