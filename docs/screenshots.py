@@ -1,5 +1,6 @@
 """Draw the README's pictures of the reports (`make screenshots`): run the bundled Double-11
-scenario, render its report.html in headless Chromium, and save screens as docs/*.png.
+scenario and the bundled stocking experiment (with 3 replications instead of 5, to keep it to
+a few minutes), render their report.html in headless Chromium, and save screens as docs/*.png.
 
 Pictures are made from fresh runs, never by hand, so they always show what the code draws.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 from simchain.report.browser import render
 
@@ -22,11 +25,20 @@ def simchain(*args: str) -> None:
 
 
 def main() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
     run = WORK / "double11"
     simchain("run", "double11", "--seed", "1", "--out", str(run), "--quiet")
+    spec = yaml.safe_load((ROOT / "experiments" / "stocking_strategies.yaml").read_text())
+    spec["replications"] = 3
+    short = WORK / "stocking_strategies.yaml"
+    short.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    experiment = WORK / "stocking_strategies"
+    simchain("experiment", str(short), "--out", str(experiment), "--quiet")
     shots = [
         (run / "report.html", DOCS / "report-run.png", None),
         (run / "report.html", DOCS / "report-backlog.png", 'img[alt="backlog"]'),
+        (experiment / "report.html", DOCS / "report-experiment.png", None),
+        (experiment / "report.html", DOCS / "report-tradeoff.png", 'img[alt="tradeoff"]'),
     ]
     for page, png, anchor in shots:
         seen = render(page, png, width=1200, height=820, scroll_to=anchor)

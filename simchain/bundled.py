@@ -28,9 +28,9 @@ def bundled() -> dict[str, Path]:
 
 
 def resolve(name_or_path: str) -> Path:
-    """A path as given if it exists, else a bundled scenario of that name, else the path."""
+    """A path as given if it is a file, else a bundled scenario of that name, else the path."""
     p = Path(name_or_path)
-    if p.exists() or p.suffix in (".yaml", ".yml"):
+    if p.is_file() or p.suffix in (".yaml", ".yml"):
         return p
     return bundled().get(name_or_path, p)
 

@@ -8,6 +8,7 @@ missing browser fails; elsewhere it skips these tests."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,35 @@ def test_a_broken_page_is_caught(tmp_path: Path) -> None:
     assert seen.images == 1 and seen.images_drawn == 0
     with pytest.raises(AssertionError):
         assert_not_blank(tmp_path / "broken.png")
+
+
+GRID = """\
+schema_version: 1
+name: grid
+scenario: classroom.yaml
+days: 20
+seed: 7
+variants:
+  two: {}
+  one: {set: [warehouses.hz_dc.pickers.count=1]}
+replications: 2
+metrics: [otif, cycle_time_mean_h, total_cost]
+sweep:
+  grid:
+    regions.hangzhou.demand.orders_per_day: [40, 120]
+    warehouses.hz_dc.pickers.pick_time: [2min, 4min]
+"""
+
+
+def test_experiment_report_renders(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "scenarios" / "classroom_single_dc.yaml", tmp_path / "classroom.yaml")
+    (tmp_path / "grid.yaml").write_text(GRID, encoding="utf-8")
+    proc = simchain(tmp_path, "experiment", "grid.yaml", "--workers", "1", "--out", "e", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    figures = {p.stem for p in (tmp_path / "e" / "figures").glob("*.png")}
+    assert any(name.startswith("heatmap") for name in figures), figures
+    shot = tmp_path / "experiment.png"
+    seen = render(tmp_path / "e" / "report.html", shot)
+    assert seen.errors == []
+    assert seen.images == len(figures) and seen.images_drawn == seen.images
+    assert_not_blank(shot)

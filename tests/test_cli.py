@@ -234,3 +234,19 @@ def test_python_api_matches_the_command_line(base_run):
     assert len(r.tables["orders"]) > 0
     assert set(KPI_NAMES) <= set(r.kpis)
     assert r.kpis == pytest.approx(kpis(folder), rel=1e-12, abs=1e-12, nan_ok=True)
+
+
+def test_a_folder_named_like_a_bundled_scenario_does_not_hide_it(tmp_path: Path) -> None:
+    """`simchain run two_echelon` where the previous run wrote `two_echelon/`, and an
+    experiment beside a run folder named like its scenario: the names still mean the bundled
+    files."""
+    (tmp_path / "classroom_single_dc").mkdir()
+    proc = simchain(tmp_path, "run", "classroom_single_dc", "--days", "20", "--out", "r", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "exp.yaml").write_text(
+        "schema_version: 1\nname: e\nscenario: classroom_single_dc\ndays: 20\n"
+        "seed: 1\nreplications: 1\nmetrics: [otif]\n",
+        encoding="utf-8",
+    )
+    proc = simchain(tmp_path, "experiment", "exp.yaml", "--workers", "1", "--out", "e", "--quiet")
+    assert proc.returncode == 0, proc.stderr

@@ -151,7 +151,7 @@ class ExperimentFile:
     def scenario_path(self) -> Path:
         """The scenario: relative to the experiment file if there, else a bundled name."""
         here = Path(self.source).parent / self.spec.scenario
-        return here if here.exists() else bundled.resolve(self.spec.scenario)
+        return here if here.is_file() else bundled.resolve(self.spec.scenario)
 
     def problem(self, path: PathT, message: str) -> ScenarioError:
         """A mistake found after validation, at the nearest line of `path`."""
@@ -184,9 +184,9 @@ EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent.parent / "experiments"
 
 
 def resolve(name_or_path: str) -> Path:
-    """A path as given if it exists, else a bundled experiment of that name."""
+    """A path as given if it is a file, else a bundled experiment of that name."""
     p = Path(name_or_path)
-    if p.exists() or p.suffix in (".yaml", ".yml"):
+    if p.is_file() or p.suffix in (".yaml", ".yml"):
         return p
     for d in (Path.cwd() / "experiments", EXPERIMENTS_DIR):
         if (d / f"{name_or_path}.yaml").exists():
