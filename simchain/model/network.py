@@ -27,6 +27,7 @@ from simchain.model import orders as st
 from simchain.model.agenda import Agenda
 from simchain.model.carriers import Couriers, LaneGate, Schedule, Truck
 from simchain.model.orders import OrderBook
+from simchain.model.moving_average import MovingAverages
 from simchain.model.planning import Planner
 from simchain.model.service import ServiceClasses
 from simchain.model.suppliers import Supplier
@@ -34,7 +35,7 @@ from simchain.model.warehouses import Warehouse
 from simchain.policies.carriers import DEFAULT, CarrierPolicy, CarrierView
 from simchain.policies.routing import RoutingPolicy
 from simchain.policies.sourcing import SupplierView
-from simchain.policies.stocking import PlannedPolicy
+from simchain.policies.stocking import MovingAverage, PlannedPolicy
 from simchain.recording import NAN, Columns
 from simchain.scenario.distributions import UNIT_UNIFORM, Sampler
 from simchain.scenario.paths import best_paths
@@ -303,6 +304,7 @@ class SupplyChain:
             )
         self.planner = Planner(self)
         self.forecast = Forecast(scenario, streams, self.planner.lookahead())
+        self.moving_averages = MovingAverages(self)
         # Customer patience: per region, orders in creation order with their deadlines.
         self.patience = [scenario.regions[r].demand.patience for r in self.region_names]
         self.deadlines: list[deque[tuple[float, int]]] = [deque() for _ in self.region_names]
@@ -347,6 +349,7 @@ class SupplyChain:
         """Simulate to the horizon. `progress(now_h, orders_so_far)` is called after each
         simulated day when given (stopping the clock at day ends leaves the run unchanged)."""
         sc = self.scenario
+        self.moving_averages.set_levels()
         for w in self.warehouses:
             init = sc.warehouses[w.name].initial_stock
             replans: dict[float, list[int]] = {}
@@ -367,7 +370,7 @@ class SupplyChain:
                 w.review(s, scheduled=True)
                 w.log(s)
                 period = w.policies[s].review_period
-                if period is not None:
+                if period is not None and not isinstance(w.policies[s], MovingAverage):
                     periods.setdefault(period, []).append(s)
             for period, skus in sorted(periods.items()):
                 self.env.process(w.reviews(period, skus))
@@ -376,6 +379,8 @@ class SupplyChain:
                     self.env.process(station.shifts())
                 if station is not None and station.waves is not None:
                     self.env.process(station.releases())
+        if self.moving_averages:  # reviewed at midnights, after the day's demand is closed
+            self.env.process(self.moving_averages.midnights())
         demands = [
             RegionDemand(
                 sc,

@@ -37,7 +37,7 @@ class Planner:
     def __init__(self, chain: SupplyChain):
         sc = chain.scenario
         self.chain = chain
-        self.log = Columns(LEVEL_COLUMNS)  # each change of a planned policy's levels
+        self.log = Columns(LEVEL_COLUMNS)  # each change of an adaptive policy's levels
         names = chain.warehouse_names
         self.regions_of: list[list[str]] = [[] for _ in names]
         for r, cands in enumerate(chain.nearest_first):
@@ -123,16 +123,21 @@ class Planner:
         policy = wh.policies[sku]
         rule = wh.rules[sku]
         assert isinstance(policy, PlannedPolicy) and isinstance(rule, Levels)
-        new = policy.levels(self.inputs(wh.index, sku))
-        if new == (rule.reorder_point, rule.order_up_to):
+        self.record(wh, sku, rule, *policy.levels(self.inputs(wh.index, sku)))
+
+    def record(
+        self, wh: Warehouse, sku: int, rule: Levels, reorder_point: int, order_up_to: int
+    ) -> None:
+        """Set an adaptive policy's levels; a change is a row of the levels table."""
+        if (reorder_point, order_up_to) == (rule.reorder_point, rule.order_up_to):
             return
-        rule.reorder_point, rule.order_up_to = new
+        rule.reorder_point, rule.order_up_to = reorder_point, order_up_to
         c = self.log.cols
         c["time"].append(self.chain.env.now)
         c["warehouse"].append(wh.index)
         c["sku"].append(sku)
-        c["reorder_point"].append(new[0])
-        c["order_up_to"].append(new[1])
+        c["reorder_point"].append(reorder_point)
+        c["order_up_to"].append(order_up_to)
 
     def replanning(
         self, wh: Warehouse, period: float, skus: list[int]

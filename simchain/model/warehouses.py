@@ -26,7 +26,7 @@ from simchain.model import orders as st
 from simchain.model.picking import mean_lines, mean_pick_hours, pick_work
 from simchain.model.receiving import Receiving
 from simchain.model.stations import Station
-from simchain.policies.stocking import Levels, OrderRule, PlannedPolicy, StockingPolicy
+from simchain.policies.stocking import AdaptivePolicy, Levels, OrderRule, StockingPolicy
 from simchain.scenario.schema import Packers, Pickers
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ class Warehouse:
         self.name = name
         n = len(policies)
         self.policies = policies
-        # What the warehouse asks per SKU: the policy, or a planned policy's current levels.
+        # What the warehouse asks per SKU: the policy, or an adaptive policy's current levels.
         self.rules: list[OrderRule] = [
-            Levels(-1, 0) if isinstance(p, PlannedPolicy) else p for p in policies
+            Levels(-1, 0) if isinstance(p, AdaptivePolicy) else p for p in policies
         ]
         self.periodic = [p.review_period is not None for p in policies]
         self.echelon = [p.position == "echelon" for p in policies]
@@ -64,6 +64,8 @@ class Warehouse:
         self.backorders = [0] * n
         self.on_order = [0] * n
         self.customer_backorders = [0] * n  # the part of `backorders` owed to customers
+        # Units asked of it (lines, transfers) since the last midnight: a moving_average's day.
+        self.asked = [0] * n
         self.waiting: list[deque[list[int]]] = [deque() for _ in range(n)]
         # Picking and packing stations; none: the stage takes no time.
         self.pickers = self._station("pickers")
@@ -191,12 +193,14 @@ class Warehouse:
         n = o["n_lines"][oid]
         now = self.env.now
         on_hand = self.on_hand
+        asked = self.asked
         pending = 0
         served = 0
         lost = 0
         for line in range(first, first + n):
             s = ln["sku"][line]
             u = ln["units"][line]
+            asked[s] += u
             take = on_hand[s] if on_hand[s] < u else u
             on_hand[s] -= take
             short = u - take
@@ -237,6 +241,7 @@ class Warehouse:
     def claim_transfer(self, rid: int, sku: int, quantity: int) -> None:
         """A downstream warehouse's transfer order: ship what is on hand, owe the rest (a
         sibling's transshipment asks only for what it can spare, so it is never owed)."""
+        self.asked[sku] += quantity
         take = min(self.on_hand[sku], quantity)
         if take:
             self.on_hand[sku] -= take

@@ -6,9 +6,11 @@ continuous by default: the warehouse asks its policy after every change of posit
 by demand, so a reorder point is never overshot unnoticed. A policy with a `review_period` is
 asked only at reviews, every period from the start of the run (and at the start).
 
-Planned policies (`forecast_driven`, `peak_prebuild`) hold no fixed levels: every
-`recompute_every` they turn the planner's forecast into a reorder point and an order-up-to
-level (`levels`), and between recomputations they order like (s, S).
+Adaptive policies hold no fixed levels: the warehouse orders through their current reorder
+point and order-up-to level (`Levels`), and every change of them is a row of `levels`. The
+planned ones (`forecast_driven`, `peak_prebuild`) turn the planner's forecast of customer demand
+into levels every `recompute_every` and order like (s, S) in between; `moving_average` sets its
+order-up-to level at each review from the demand the warehouse itself observed.
 """
 
 from __future__ import annotations
@@ -211,7 +213,21 @@ class Levels:
         return self.reorder_point
 
 
-class PlannedPolicy(StockingPolicy):
+class AdaptivePolicy(StockingPolicy):
+    """A policy whose levels move during the run: the warehouse orders through its current
+    `Levels`, so the fixed-level questions have no answer here."""
+
+    def order_quantity(self, position: int) -> int:
+        raise TypeError("an adaptive policy orders through its current Levels")
+
+    def target_level(self) -> int:
+        raise TypeError("an adaptive policy's target comes from its current Levels")
+
+    def reorder_level(self) -> int:
+        raise TypeError("an adaptive policy's reorder point comes from its current Levels")
+
+
+class PlannedPolicy(AdaptivePolicy):
     """Reorder point = forecast demand over the protection interval P (lead time + review
     period) + safety stock z * sqrt(P * sigma_D^2 + D^2 * sigma_L^2), with D the forecast
     daily demand, sigma_D^2 = D * variance_to_mean + (forecast_cv * D)^2 and z for the target
@@ -257,15 +273,6 @@ class PlannedPolicy(StockingPolicy):
         lot = max(round(daily * self.order_cycle / HOURS_PER_DAY), 1)
         return min(reorder_point, MAX_UNITS - lot), min(reorder_point + lot, MAX_UNITS)
 
-    def order_quantity(self, position: int) -> int:
-        raise TypeError("a planned policy orders through its current Levels")
-
-    def target_level(self) -> int:
-        raise TypeError("a planned policy's target comes from its current Levels")
-
-    def reorder_level(self) -> int:
-        raise TypeError("a planned policy's reorder point comes from its current Levels")
-
 
 @stocking.register("forecast_driven")
 class ForecastDriven(PlannedPolicy):
@@ -292,3 +299,70 @@ class PeakPrebuild(PlannedPolicy):
         if build_from <= plan.now < end:
             return t0, max(t1, end)
         return t0, t1
+
+
+@stocking.register("moving_average")
+class MovingAverage(AdaptivePolicy):
+    """Order up to cover x the moving average of the demand this warehouse saw, plus safety.
+
+    At each review (whole days, at midnight) the order-up-to level is
+    S = cover x mean + z x sqrt(cover) x sd, with mean and sd (sample) of the daily demand the
+    warehouse observed over the last `window` days: its customers' units at a front warehouse,
+    the units its downstream warehouses ordered upstream. It orders S - IP when positive; a
+    position above S is held (no negative orders), so a falling level shows only as smaller
+    orders later. Before `window` days are observed, the missing days count as
+    `initial_demand_per_day` each, as if that had been the steady demand before the run.
+    """
+
+    kind: Literal["moving_average"] = "moving_average"
+    review_period: Duration = Field(
+        24.0, gt=0, description="time between reviews, whole days (demand is counted by day)"
+    )
+    window: int = Field(ge=1, le=3650, description="days of observed demand averaged")
+    initial_demand_per_day: float = Field(
+        ge=0,
+        le=MAX_UNITS,
+        allow_inf_nan=False,
+        description="units a day assumed for the days before the run, until window days are seen",
+    )
+    cover: Duration | None = Field(
+        None, gt=0, description="days of demand the level covers; default lead time + review"
+    )
+    service_level: float = Field(0.95, gt=0, lt=1, description="cycle service level, sets z")
+    safety_factor: float | None = Field(
+        None, ge=0, le=10, allow_inf_nan=False, description="z itself, instead of service_level"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MovingAverage:
+        days = self.review_period / HOURS_PER_DAY
+        if abs(days - round(days)) > 1e-9:
+            raise ValueError(
+                f"review_period must be a whole number of days (found {days:g} d): "
+                "a moving_average counts demand by day and reviews at midnight"
+            )
+        if self.safety_factor is not None and "service_level" in self.model_fields_set:
+            raise ValueError("give service_level or safety_factor, not both")
+        if self.window < 2 and self.z() > 0:
+            raise ValueError("a standard deviation needs window >= 2 (or safety_factor: 0)")
+        return self
+
+    @property
+    def review_days(self) -> int:
+        return round(self.review_period / HOURS_PER_DAY)
+
+    def z(self) -> float:
+        """The safety factor: given, or the normal quantile of the service level."""
+        if self.safety_factor is not None:
+            return self.safety_factor
+        return NormalDist().inv_cdf(self.service_level)
+
+    def cover_days(self, lead_time_mean: float) -> float:
+        """Days of demand the level covers: the override, else lead time + review period."""
+        hours = self.cover if self.cover is not None else lead_time_mean + self.review_period
+        return hours / HOURS_PER_DAY
+
+    def order_up_to(self, mean: float, sd: float, cover_days: float) -> int:
+        """S from the observed daily mean and standard deviation over the cover."""
+        level = cover_days * mean + self.z() * math.sqrt(cover_days) * sd
+        return min(max(round(level), 0), MAX_UNITS)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from simchain.display import format_kpi
 from simchain.kpis import backlog_days
 from simchain.output import RUN_TABLES
-from simchain.policies.stocking import PlannedPolicy
+from simchain.policies.stocking import AdaptivePolicy
 from simchain.report.figure import (
     SIZE,
     cards,
@@ -181,13 +181,13 @@ def sku_classes(sc: Scenario) -> dict[str, str]:
 
 def policy_levels(tables: Tables, sc: Scenario) -> pd.DataFrame:
     """Reorder point and order-up-to level of every (warehouse, SKU) as a change log: fixed
-    policies once at the start, planned ones (forecast-driven, pre-build) as replanned."""
+    policies once at the start, adaptive ones (planned, moving average) as they change."""
     start = pd.Timestamp(sc.calendar.start)
     rows = []
     for wh in sc.warehouses:
         for sku in sc.skus:
             policy = sc.policy_for(wh, sku)
-            if not isinstance(policy, PlannedPolicy):
+            if not isinstance(policy, AdaptivePolicy):
                 rows.append((start, wh, sku, policy.reorder_level(), policy.target_level()))
     fixed = pd.DataFrame(rows, columns=["time", "warehouse", "sku", "reorder_point", "order_up_to"])
     planned = tables.get("levels")
