@@ -30,7 +30,6 @@ import pytest
 from scipy import stats
 
 from simchain import simulate
-from simchain.errors import ScenarioError
 from simchain.scenario import validate
 from tests.test_validation_theory import SEED, assert_covers
 
@@ -224,7 +223,9 @@ def chen_results() -> dict[str, tuple[list[float], list[float]]]:
     return out
 
 
-@pytest.mark.parametrize(("name", "lead", "window", "rate"), [(p[0], *p[1:3], p[4]) for p in PAIRS[:3]])
+@pytest.mark.parametrize(
+    ("name", "lead", "window", "rate"), [(p[0], p[1], p[2], p[4]) for p in PAIRS if p[3] == 0]
+)
 def test_variance_ratio_matches_chen_et_al(
     chen_results: dict[str, tuple[list[float], list[float]]],
     name: str,
@@ -240,7 +241,7 @@ def test_variance_ratio_matches_chen_et_al(
     ratios, idle = chen_results[name]
     expected = chen(lead + 1, window)
     assert max(idle) < 0.005, f"{name}: reviews without an order {idle}"
-    assert_covers(ratios, expected, name, atol=1 / rate, max_half_width=0.08 * expected)
+    assert_covers(ratios, expected, name, atol=1 / rate, max_half_width=0.1 * expected)
 
 
 def test_chen_lower_bound_with_safety_stock(

@@ -89,7 +89,9 @@ def test_bullwhip_grows_upstream(tmp_path: Path) -> None:
     demand = demand.reindex(days, fill_value=0).astype(float)
     rep = pd.read_parquet(folder / "replenishments.parquet")
     rep = rep[(rep["placed"] >= begin) & (rep["placed"] < end)]
+    levels = pd.read_parquet(folder / "levels.parquet")
     ratios = []
+    below = demand.var()
     for stage in ("front_wh", "regional_dc", "national_dc"):  # downstream to upstream
         mine = rep[rep["destination"] == stage]
         q = mine.groupby(mine["placed"].dt.floor("D"))["quantity"].sum()
@@ -97,8 +99,17 @@ def test_bullwhip_grows_upstream(tmp_path: Path) -> None:
         ratio = q.var() / demand.var()
         row = next(ln for ln in out.splitlines() if ln.strip().startswith(stage))
         assert f"{q.var():.1f}" in row and f"{ratio:.2f}" in row, row
+        assert f"{q.var() / below:.2f}" in row, row  # the step from the stage below
+        below = q.var()
+        lv = levels[levels["warehouse"] == stage].set_index("time")["order_up_to"]
+        in_force = pd.concat(
+            [lv[lv.index <= begin].tail(1), lv[(lv.index > begin) & (lv.index < end)]]
+        )
+        assert row.rstrip().endswith(f"{in_force.min():.0f}-{in_force.max():.0f}"), row
+        assert in_force.max() > in_force.min()  # the level moves with the orders received
         ratios.append(ratio)
-    assert ratios == sorted(ratios) and ratios[-1] > 1
+    # Every stage amplifies what it receives: each ratio above the one below it, all above 1.
+    assert 1 < ratios[0] < ratios[1] < ratios[2]
     assert f"daily variance is {ratios[-1]:.2f} times" in out
 
 

@@ -10,7 +10,8 @@ pre-sales, a Zipf popularity law and a forecast error (also one during events). 
 and then are late, reject defective units, have a minimum order quantity, their own prices,
 calendar outages near the start or random outages; a warehouse may buy from several suppliers
 (primary_backup, split, cheapest, fastest); a stocking policy may be planned (forecast_driven,
-peak_prebuild for one of the events) and may see the echelon inventory position. Now and
+peak_prebuild for one of the events) or a moving average of the demand a warehouse observed,
+and may see the echelon inventory position. Now and
 then disruptions (dated or random) destroy stock at a warehouse and shock a region's demand.
 
 Properties, all read from the run's tables (never from simulator internals):
@@ -19,9 +20,9 @@ Properties, all read from the run's tables (never from simulator internals):
 2. every order is in exactly one state, consistent with its stage times and its units (and
    with patience, pickers, pre-sales and returns);
 3. stock is never negative, and the stocking policy is always respected (local or echelon
-   position; planned policies against the levels table); purchases respect their suppliers
-   (listed, minimum order quantity, outages, confirmed dates, capacity) and the sourcing
-   policy, and the supplier scorecard counts them;
+   position; planned and moving-average policies against the levels table); purchases
+   respect their suppliers (listed, minimum order quantity, outages, confirmed dates,
+   capacity) and the sourcing policy, and the supplier scorecard counts them;
 4. the same scenario and seed give identical tables and KPIs;
 5. a different policy leaves the demand unchanged (common random numbers);
 6. the resolved scenario YAML loads back to the same scenario;
@@ -46,7 +47,7 @@ from pydantic import BaseModel
 import simchain
 from simchain.errors import ScenarioError
 from simchain.output import scenario_yaml
-from simchain.policies.stocking import PlannedPolicy
+from simchain.policies.stocking import AdaptivePolicy, MovingAverage, PlannedPolicy
 from simchain.scenario import load_text, validate
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
@@ -199,10 +200,33 @@ def planned_policies(draw: st.DrawFn, skus: Data, events: Data) -> Data:
 
 
 @st.composite
+def moving_averages(draw: st.DrawFn) -> Data:
+    """moving_average: a short window, a start, whole-day reviews, z given one way or another."""
+    out: Data = {
+        "kind": "moving_average",
+        "window": draw(st.integers(1, 7)),
+        "initial_demand_per_day": draw(st.integers(0, 20) | st.floats(0, 20)),
+    }
+    if draw(st.booleans()):
+        out["review_period"] = f"{draw(st.integers(1, 3))}d"
+    if draw(st.booleans()):
+        out["cover"] = draw(durations(1, 7 * 24))
+    if out["window"] == 1 or draw(st.booleans()):
+        out["safety_factor"] = 0 if out["window"] == 1 else draw(st.floats(0, 3))
+    elif draw(st.booleans()):
+        out["service_level"] = draw(st.floats(0.5, 0.99))
+    return out
+
+
+@st.composite
 def stocking_policies(draw: st.DrawFn, skus: Data, events: Data) -> Data:
-    """Mostly a fixed policy, now and then a planned one; either may use the echelon position."""
-    if draw(st.integers(0, 5)) == 0:
+    """Mostly a fixed policy, now and then a planned one or a moving average; any may use
+    the echelon position."""
+    pick = draw(st.integers(0, 6))
+    if pick == 0:
         policy = draw(planned_policies(skus, events))
+    elif pick == 1:
+        policy = draw(moving_averages())
     else:
         policy = dict(draw(policies))
     if draw(st.integers(0, 4)) == 0:
@@ -714,9 +738,10 @@ def busy(intervals: pd.DataFrame, at: pd.Series) -> np.ndarray:
 
 def initial_target(sc: Scenario, levels: pd.DataFrame, w: str, s: str) -> int:
     """What `initial_stock: target` starts a SKU at: its policy's order-up-to level, for a
-    planned policy the one planned at the start (levels table; none there: Levels(-1, 0))."""
+    planned or moving-average policy the one set at the start (levels table; none there:
+    Levels(-1, 0))."""
     policy = sc.policy_for(w, s)
-    if not isinstance(policy, PlannedPolicy):
+    if not isinstance(policy, AdaptivePolicy):
         return max(policy.target_level(), 0)
     mine = levels[(levels["warehouse"] == w) & (levels["sku"] == s)]
     mine = mine[mine["time"] == start_of(sc)]
@@ -1228,9 +1253,10 @@ def check_policy(
 ) -> None:
     """A SKU's position against its policy: above the reorder point after every change (a
     continuous-review policy reorders at once), at most the order-up-to level plus `slack`
-    or the initial position. A planned policy's levels are those in force (from the levels
-    table; a row at the instant of a recomputation may come just before or after it), and
-    its ceiling the highest order-up-to level so far. Periodic review only caps the position.
+    or the initial position. An adaptive (planned or moving-average) policy's levels are those
+    in force (from the levels table; a row at the instant of a recomputation may come just
+    before or after it), and its ceiling the highest order-up-to level so far. Periodic review
+    only caps the position.
     """
     policy = sc.policy_for(w, s)
     echelon = policy.position == "echelon"
@@ -1238,7 +1264,7 @@ def check_policy(
     tree = below(sc, w) if echelon else [w]
     floor: Any
     top: Any
-    if isinstance(policy, PlannedPolicy):
+    if isinstance(policy, AdaptivePolicy):
         mine = levels[(levels["warehouse"] == w) & (levels["sku"] == s)]
         when = mine["time"].to_numpy()
         t = inv.loc[pos.index, "time"].to_numpy()
@@ -1267,15 +1293,21 @@ def check_policy(
 
 
 def check_levels(sc: Scenario, levels: pd.DataFrame) -> None:
-    """The planned levels: only of planned policies, at the start or at a recomputation,
-    each a change, order-up-to above the reorder point."""
+    """The adaptive levels: only of adaptive policies, at the start or at a recomputation
+    (a review for a moving average, which orders up to S: reorder point S - 1), each a
+    change, order-up-to above the reorder point."""
     for (w, s), mine in levels.groupby(["warehouse", "sku"]):
         policy = sc.policy_for(str(w), str(s))
-        assert isinstance(policy, PlannedPolicy), (w, s, policy)
+        assert isinstance(policy, AdaptivePolicy), (w, s, policy)
         assert (mine["reorder_point"] >= -1).all(), (w, s)
         assert (mine["order_up_to"] > mine["reorder_point"]).all(), (w, s)
+        if isinstance(policy, MovingAverage):
+            assert (mine["order_up_to"] == mine["reorder_point"] + 1).all(), (w, s)
+            every = policy.review_period
+        else:
+            assert isinstance(policy, PlannedPolicy), (w, s, policy)
+            every = policy.recompute_every
         hours = clock(mine["time"], sc)
-        every = policy.recompute_every
         assert ((hours - (hours / every).round() * every).abs() <= EPS).all(), (w, s, every)
         pair = mine[["reorder_point", "order_up_to"]]
         assert not (pair == pair.shift()).all(axis=1).any(), (w, s)

@@ -32,7 +32,7 @@ class DemandWindow:
     reading the mean or standard deviation cost O(1). Days before the run count as `assumed`
     units each until observed days push them out."""
 
-    __slots__ = ("days", "next", "assumed_days", "assumed", "total", "squares")
+    __slots__ = ("assumed", "assumed_days", "days", "next", "squares", "total")
 
     def __init__(self, window: int, assumed: float):
         self.days = [0] * window

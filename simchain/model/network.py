@@ -26,8 +26,8 @@ from simchain.forecast import Forecast
 from simchain.model import orders as st
 from simchain.model.agenda import Agenda
 from simchain.model.carriers import Couriers, LaneGate, Schedule, Truck
-from simchain.model.orders import OrderBook
 from simchain.model.moving_average import MovingAverages
+from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.service import ServiceClasses
 from simchain.model.suppliers import Supplier

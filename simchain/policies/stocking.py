@@ -328,7 +328,9 @@ class MovingAverage(AdaptivePolicy):
     cover: Duration | None = Field(
         None, gt=0, description="days of demand the level covers; default lead time + review"
     )
-    service_level: float = Field(0.95, gt=0, lt=1, description="cycle service level, sets z")
+    service_level: float | None = Field(
+        None, gt=0, lt=1, description="cycle service level that sets z; default 0.95"
+    )
     safety_factor: float | None = Field(
         None, ge=0, le=10, allow_inf_nan=False, description="z itself, instead of service_level"
     )
@@ -341,7 +343,7 @@ class MovingAverage(AdaptivePolicy):
                 f"review_period must be a whole number of days (found {days:g} d): "
                 "a moving_average counts demand by day and reviews at midnight"
             )
-        if self.safety_factor is not None and "service_level" in self.model_fields_set:
+        if self.safety_factor is not None and self.service_level is not None:
             raise ValueError("give service_level or safety_factor, not both")
         if self.window < 2 and self.z() > 0:
             raise ValueError("a standard deviation needs window >= 2 (or safety_factor: 0)")
@@ -355,7 +357,7 @@ class MovingAverage(AdaptivePolicy):
         """The safety factor: given, or the normal quantile of the service level."""
         if self.safety_factor is not None:
             return self.safety_factor
-        return NormalDist().inv_cdf(self.service_level)
+        return NormalDist().inv_cdf(self.service_level or 0.95)
 
     def cover_days(self, lead_time_mean: float) -> float:
         """Days of demand the level covers: the override, else lead time + review period."""
