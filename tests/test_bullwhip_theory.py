@@ -30,7 +30,8 @@ import pytest
 from scipy import stats
 
 from simchain import simulate
-from simchain.scenario import validate
+from simchain.errors import ScenarioError
+from simchain.scenario import load_text, validate
 from tests.test_validation_theory import SEED, assert_covers
 
 Data = dict[str, Any]
@@ -253,3 +254,57 @@ def test_chen_lower_bound_with_safety_stock(
     x = np.asarray(ratios)
     half = float(stats.t.ppf(0.99865, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
     assert x.mean() - half >= chen(3, 3), (x.mean(), half)
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+ONE_DC = """\
+schema_version: 1
+name: bad
+calendar: {start: 2026-01-01, horizon: 20d}
+skus: {item: {unit_cost: 10, price: 20}}
+suppliers: {vendor: {lead_time: 2d}}
+warehouses:
+  dc:
+    replenished_from: vendor
+    stocking:
+      default: {kind: moving_average, %s}
+regions:
+  city: {served_by: [dc], demand: {orders_per_day: 5}}
+lanes: {dc: {city: {transit_time: 12h}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ("initial_demand_per_day: 5", "window"),
+        ("window: 7", "initial_demand_per_day"),
+        ("window: 7, initial_demand_per_day: 5, review_period: 36h", "whole number of days"),
+        ("window: 7, initial_demand_per_day: 5, service_level: 0.9, safety_factor: 1", "not both"),
+        ("window: 1, initial_demand_per_day: 5", "window >= 2"),
+        ("window: 0, initial_demand_per_day: 5, safety_factor: 0", "window"),
+        ("window: 7, initial_demand_per_day: -1", "initial_demand_per_day"),
+        ("window: 7, initial_demand_per_day: 5, safety_factor: -0.5", "safety_factor"),
+        ("window: 7, initial_demand_per_day: 5, windw: 3", "windw"),
+    ],
+)
+def test_bad_moving_average_is_named_with_file_and_line(fields: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_text(ONE_DC % fields, source="bad.yaml")
+    text = str(info.value)
+    assert "bad.yaml:10: warehouses.dc.stocking.default" in text, text
+    assert message in text, text
+
+
+def test_one_day_window_without_safety_stock_orders_yesterdays_demand_plus_the_change() -> None:
+    """window 1, z = 0 is valid: with cover L, q_t = D_{t-1} + L (D_{t-1} - D_{t-2})."""
+    days = 40
+    policy = {"orders_per_day": 200, "window": 1, "initial_demand_per_day": 200, "cover": "1d"}
+    res = simulate(
+        validate(chain_of({"dc": (2.0, {**policy, "safety_factor": 0})}, days, 1), "<test>"),
+        seed=SEED,
+    )
+    demand, q = demand_and_orders(res, "dc", days)
+    t = np.arange(2, days)
+    assert np.array_equal(q[t], np.maximum(2 * demand[t - 1] - demand[t - 2], 0))
