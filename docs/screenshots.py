@@ -3,6 +3,7 @@ scenario and the bundled stocking experiment (with 3 replications instead of 5, 
 a few minutes), render their report.html in headless Chromium, and save screens as docs/*.png.
 
 Pictures are made from fresh runs, never by hand, so they always show what the code draws.
+`--reuse` keeps the runs of a previous call (complete folders only) and redraws their reports.
 """
 
 from __future__ import annotations
@@ -25,15 +26,22 @@ def simchain(*args: str) -> None:
 
 
 def main() -> None:
+    reuse = "--reuse" in sys.argv[1:]
     WORK.mkdir(parents=True, exist_ok=True)
     run = WORK / "double11"
-    simchain("run", "double11", "--seed", "1", "--out", str(run), "--quiet")
+    if reuse and (run / "manifest.json").exists():
+        simchain("report", str(run), "--quiet")
+    else:
+        simchain("run", "double11", "--seed", "1", "--out", str(run), "--quiet")
     spec = yaml.safe_load((ROOT / "experiments" / "stocking_strategies.yaml").read_text())
     spec["replications"] = 3
     short = WORK / "stocking_strategies.yaml"
     short.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     experiment = WORK / "stocking_strategies"
-    simchain("experiment", str(short), "--out", str(experiment), "--quiet")
+    if reuse and (experiment / "manifest.json").exists():
+        simchain("report", str(experiment), "--quiet")
+    else:
+        simchain("experiment", str(short), "--out", str(experiment), "--quiet")
     shots = [
         (run / "report.html", DOCS / "report-run.png", None),
         (run / "report.html", DOCS / "report-backlog.png", 'img[alt="backlog"]'),

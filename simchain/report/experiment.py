@@ -602,7 +602,8 @@ def write_experiment_report(folder: Path) -> Path:
     body = [
         f"<h1>{html.escape(spec.name)}</h1>",
         f"<p>{html.escape(spec.description)}</p>" if spec.description else "",
-        f"<p>Scenario <code>{html.escape(spec.scenario)}</code> ({html.escape(t.scenario)})"
+        f"<p>Scenario <code>{html.escape(spec.scenario)}</code> (each variant's as run in "
+        "<code>scenarios/</code>)"
         f"{horizon}; {spec.replications} replications per variant and point, master seed "
         f"{spec.seed}, common random numbers; {runs} runs"
         + (f", <b>{failed} failed</b> (left out of the statistics)" if failed else "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
@@ -17,10 +18,12 @@ from simchain.display import format_kpi
 from simchain.output import atomic_text, atomic_write
 
 SIZE = (11.0, 5.0)  # inches: readable on a slide
+NUMERIC = re.compile(r"[+\-−]?[\d.,]+")
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
 img{max-width:100%}table{border-collapse:collapse;margin:1em 0}
 th,td{padding:2px 10px;border-bottom:1px solid #ddd}th{text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table{display:block;overflow-x:auto;max-width:100%}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:1em 0}
 .card{border:1px solid #ccc;border-radius:6px;padding:8px 14px;min-width:120px}
 .card .v{font-size:1.5em;font-weight:bold}.card .k{color:#555;font-size:.85em}
@@ -67,14 +70,14 @@ def image(name: str, data: str) -> str:
 
 def table(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
     """An HTML table. A number is formatted as the KPI its column names (`format_kpi`), or,
-    in a `value` column, as the KPI named in the row's first cell; all but the first column
-    are right-aligned."""
+    in a `value` column, as the KPI named in the row's first cell; numbers, and text that
+    starts as one ("68.65% ± 0.90%"), are right-aligned outside the first column."""
 
     def cell(j: int, v: object, first: object) -> str:
         if isinstance(v, int | float) and not isinstance(v, bool):
             metric = str(first) if header[j] == "value" else header[j]
             return f'<td class="num">{html.escape(format_kpi(metric, float(v)))}</td>'
-        align = ' class="num"' if j else ""
+        align = ' class="num"' if j and NUMERIC.match(str(v)) else ""
         return f"<td{align}>{html.escape(str(v))}</td>"
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
