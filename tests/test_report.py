@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simchain import report, simulate
+from simchain import load_scenario, report, simulate
 from simchain.scenario import validate
 from tests.cli_runner import simchain
 from tests.test_planned_policies import fd_network
@@ -57,6 +57,7 @@ def test_figures_hold_their_series(run_folder: Path) -> None:
     cycle = report.cycle_time(tables, sc)
     p50 = {ln.get_label(): ln for ln in cycle.axes[0].get_lines()}["p50"]
     assert len(p50.get_xdata()) >= 25
+    assert [p.get_label() for p in cycle.axes[1].patches] == ["other days"]  # no events here
     util = report.utilization(tables, sc)
     assert {ln.get_label() for ln in util.axes[0].get_lines()} >= {"pickers"}
     stock = report.stock(tables, sc)
@@ -156,3 +157,10 @@ def test_supplier_scorecard_figure(run_folder: Path) -> None:
     p95 = {ln.get_label(): ln for ln in lead.get_lines()}["p95"]
     assert list(p95.get_xdata()) == pytest.approx(list(card["lead_time_p95_d"]))
     assert [t.get_text() for t in rates.get_yticklabels()] == list(card["supplier"].astype(str))
+
+
+def test_event_days_are_the_short_calendar_events() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "double11.yaml")
+    days = pd.Series(pd.to_datetime(["2026-10-05", "2026-10-25", "2026-11-05", "2026-11-11"]))
+    # the pre-sale's 12 days of deposits are not a peak; wave 2's deposit week and Nov 11 are
+    assert list(report.run.event_days(sc, days)) == [False, False, True, True]

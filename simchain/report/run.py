@@ -107,19 +107,47 @@ def backlog(tables: Tables, sc: Scenario) -> Figure:
     return fig
 
 
+def event_days(sc: Scenario, days: pd.Series) -> np.ndarray:
+    """Whether each date falls in one of the scenario's calendar events (its short windows:
+    the pre-sale's weeks of deposits, over 7 days, are not counted)."""
+    inside = np.zeros(len(days), dtype=bool)
+    for ev in sc.events.values():
+        start, end = pd.Timestamp(ev.start), pd.Timestamp(ev.end or ev.start)
+        if (end - start).days < 7:
+            inside |= ((days >= start) & (days <= end)).to_numpy()
+    return inside
+
+
 def cycle_time(tables: Tables, sc: Scenario) -> Figure:
-    """Order creation to delivery, p50 and p95 by the day the order was placed."""
+    """Order creation to delivery: p50 and p95 by the day the order was placed (left), and
+    the distribution over the measured orders, on event days against other days (right)."""
     o = tables["orders"]
     done = o[o["delivered"].notna()]
     hours = (done["delivered"] - done["created"]).dt.total_seconds() / 3600.0
-    by_day = hours.groupby(done["created"].dt.floor("D"))
-    fig, ax = new_figure()
+    day = done["created"].dt.floor("D")
+    by_day = hours.groupby(day)
+    fig = Figure(figsize=SIZE)
+    ax, dist = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.4, 1]})
     ax.plot(by_day.median().index, by_day.median().to_numpy(), label="p50")
     q95 = by_day.quantile(0.95)
     ax.plot(q95.index, q95.to_numpy(), label="p95")
     _events(ax, sc)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     ax.set(title="Order cycle time by order day", xlabel="order date", ylabel="hours")
     ax.legend()
+    measured = (done["created"] >= Window.of(sc).begin).to_numpy()
+    peak = event_days(sc, day) & measured
+    normal = ~peak & measured
+    values = hours.to_numpy()
+    top = float(np.quantile(values[measured], 0.995)) if measured.any() else 1.0
+    bins = np.linspace(0.0, max(top, 1.0), 40)
+    for part, label in ((normal, "other days"), (peak, "event days")):
+        if part.any():
+            dist.hist(np.minimum(values[part], top), bins, histtype="step", lw=1.5, label=label)
+    dist.set(title="Cycle time distribution", xlabel="hours (longest 0.5 % at the edge)")
+    dist.set_ylabel("orders")
+    dist.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
