@@ -192,21 +192,22 @@ def bullwhip_takeaway(runs: list[Run], folder: Path) -> str:
 # --- lead time stockout --------------------------------------------------------------------
 
 
-def lead_time_change(sc: Scenario) -> tuple[str, str, str, pd.Timestamp]:
-    """(warehouse, usual supplier, backup supplier, the day orders switch to the backup):
-    the first outage of the warehouse's primary supplier."""
+def lead_time_change(sc: Scenario) -> tuple[str, str, float, pd.Timestamp]:
+    """(warehouse, supplier, lead-time factor, first day): the first disruption stretching
+    the lead time of the warehouse's supplier."""
     wh, spec = next(iter(sc.warehouses.items()))
-    src = spec.replenished_from
-    assert isinstance(src, list) and len(src) >= 2, "the demo needs a primary and a backup"
-    start = min(o.start for o in sc.suppliers[src[0]].outages)
-    return wh, src[0], src[1], pd.Timestamp(start)
+    supplier = str(spec.replenished_from)
+    stretch = next(
+        d for d in sc.disruptions.values() if supplier in d.nodes and d.lead_time_factor != 1
+    )
+    return wh, supplier, stretch.lead_time_factor, pd.Timestamp(stretch.window[0])
 
 
 def lead_time_takeaway(runs: list[Run], folder: Path) -> str:
     run = runs[0]
     sc = run.scenario
     w = Window.of(sc)
-    wh, usual, backup, change = lead_time_change(sc)
+    wh, supplier, factor, change = lead_time_change(sc)
     orders = run.tables["orders"]
     seen = orders[(orders["created"] >= w.begin) & (orders["created"] < w.end)]
     before = seen[seen["created"] < change]
@@ -221,16 +222,17 @@ def lead_time_takeaway(runs: list[Run], folder: Path) -> str:
     n_before = int((daily["date"] < change).sum())
     n_after = int((daily["date"] >= change).sum())
     rep = run.tables["replenishments"]
-    got = rep[(rep["kind"] == "purchase") & rep["received"].notna() & (rep["placed"] >= w.begin)]
-    lead = (got["received"] - got["placed"]).dt.total_seconds() / 86400.0
+    # placed to the date the supplier confirmed: known for orders still open at the end too
+    got = rep[(rep["kind"] == "purchase") & (rep["placed"] >= w.begin)]
+    lead = (got["due"] - got["placed"]).dt.total_seconds() / 86400.0
     lt_before = float(lead[got["placed"] < change].mean())
     lt_after = float(lead[got["placed"] >= change].mean())
     points = ", ".join(f"{sku} {sc.policy_for(wh, sku).reorder_level():,}" for sku in sc.skus)
     lost = int(after["units_lost"].sum())
     return "\n".join(
         [
-            f"On {_date(change)} {usual} stopped shipping and orders went to {backup}. Measured "
-            f"from replenishments.parquet, the lead time of purchase orders was "
+            f"From {_date(change)} {supplier}'s lead time was {factor:g} times as long. Measured "
+            f"from replenishments.parquet, purchase orders took (placed to confirmed arrival) "
             f"{lt_before:.1f} days before and {lt_after:.1f} days after.",
             f"The reorder points ({points} units) were not changed.",
             f"  {'':<24}{'before ' + _date(change):>16}{'from ' + _date(change):>16}",
@@ -501,8 +503,9 @@ DEMOS: dict[str, Demo] = {
                 about 5 days. Its reorder points cover 5 days of demand plus safety stock (95 %
                 cycle service).
 
-                On Oct 15 that vendor stops shipping, and orders go to a backup in Guangdong
-                that makes to order: about 14 days. Nobody re-sizes the reorder points.
+                On Oct 15 the vendor's plant shuts and it makes the goods to order at a
+                sister plant: from then on every order takes about 14 days. Nobody re-sizes
+                the reorder points.
 
                 Watch the fill rate before and after Oct 15, and the days on which customers
                 find the shelf empty (here they buy elsewhere: lost sales).

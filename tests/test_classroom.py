@@ -132,6 +132,12 @@ def test_lead_time_jump_cuts_the_fill_rate(tmp_path: Path) -> None:
     stockout = next(ln for ln in out.splitlines() if "days with a stockout" in ln)
     assert f"{short_after} of {int((daily['date'] >= change).sum())}" in stockout
     assert short_after > 0
+    rep = pd.read_parquet(folder / "replenishments.parquet")
+    rep = rep[(rep["kind"] == "purchase") & (rep["placed"] >= begin)]
+    lead = (rep["due"] - rep["placed"]).dt.total_seconds() / 86400
+    before, after = lead[rep["placed"] < change].mean(), lead[rep["placed"] >= change].mean()
+    assert f"{before:.1f} days before and {after:.1f} days after" in out
+    assert after > 2 * before  # x2.8 on a lognormal of mean 5 days
 
 
 def test_safety_stock_buys_service(tmp_path: Path) -> None:

@@ -86,8 +86,45 @@ def test_picker_cut_stops_picking_for_the_day() -> None:
 def test_unknown_disruption_node_is_named() -> None:
     data = city(None)
     data["disruptions"] = {"storm": {"start": "2026-11-05", "end": "2026-11-06", "nodes": ["twon"]}}
-    with pytest.raises(ScenarioError, match="unknown warehouse or region 'twon'"):
+    with pytest.raises(ScenarioError, match="unknown warehouse, region or supplier 'twon'"):
         validate(data, "<test>")
+
+
+# --- supplier lead times ----------------------------------------------------------------------
+
+
+def test_lead_time_factor_stretches_purchases_placed_in_the_window() -> None:
+    """Vendor lead time exactly 1 day, x3 for orders placed Nov 6-8: those are due (and
+    arrive) 3 days after they leave, the rest 1 day; the same orders are placed up to the
+    window, so the lead-time draws do not shift (common random numbers)."""
+    storm = {"start": "2026-11-06", "end": "2026-11-08", "nodes": ["vendor"], "lead_time_factor": 3}
+    slow, plain = run(storm), run({**storm, "nodes": ["dc"], "lead_time_factor": 1})
+    rep = slow.tables["replenishments"]
+    rep = rep[rep["kind"] == "purchase"].dropna(subset=["received"])
+    inside = (rep["placed"] >= "2026-11-06") & (rep["placed"] < "2026-11-09")
+    assert inside.sum() >= 3
+    assert (rep.loc[inside, "received"] - rep.loc[inside, "shipped"] == 3 * DAY).all()
+    assert (rep.loc[~inside, "received"] - rep.loc[~inside, "shipped"] == DAY).all()
+    before = plain.tables["replenishments"]
+    early = before["placed"] < "2026-11-06"
+    assert rep[rep["placed"] < "2026-11-06"]["quantity"].tolist() == (
+        before.loc[early & (before["kind"] == "purchase"), "quantity"].tolist()
+    )
+
+
+@pytest.mark.parametrize(
+    ("disruption", "where", "message"),
+    [
+        ({"nodes": ["dc"], "lead_time_factor": 2}, "storm.lead_time_factor", "add a supplier id"),
+        ({"nodes": ["vendor"]}, "storm.nodes.0", "only through lead_time_factor"),
+    ],
+)
+def test_lead_time_factor_needs_a_supplier(disruption: Data, where: str, message: str) -> None:
+    data = city(None)
+    data["disruptions"] = {"storm": {"start": "2026-11-05", "end": "2026-11-06", **disruption}}
+    with pytest.raises(ScenarioError, match=message) as err:
+        validate(data, "<test>")
+    assert where in str(err.value)
 
 
 # --- demand shocks ----------------------------------------------------------------------------

@@ -304,10 +304,14 @@ def events(draw: st.DrawFn, start: dt.date, regions: list[str]) -> Data:
 
 @st.composite
 def disruption_blocks(
-    draw: st.DrawFn, start: dt.date, warehouses: list[str], regions: list[str]
+    draw: st.DrawFn,
+    start: dt.date,
+    warehouses: list[str],
+    regions: list[str],
+    suppliers: list[str],
 ) -> Data:
-    """1-2 disruptions that destroy stock at a warehouse and shock a region's demand, dated
-    near the start or random."""
+    """1-2 disruptions that destroy stock at a warehouse, shock a region's demand and now and
+    then stretch a supplier's lead times, dated near the start or random."""
     out: Data = {}
     for i in range(draw(st.integers(1, 2))):
         dis: Data = {"nodes": [draw(st.sampled_from(warehouses)), draw(st.sampled_from(regions))]}
@@ -324,6 +328,9 @@ def disruption_blocks(
             dis["stock_lost"] = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
         if draw(st.booleans()):
             dis["demand_factor"] = draw(st.floats(0, 3, allow_nan=False))
+        if draw(st.integers(0, 2)) == 0:
+            dis["nodes"].append(draw(st.sampled_from(suppliers)))
+            dis["lead_time_factor"] = draw(st.floats(0.2, 5).filter(lambda f: f != 1))
         out[f"dis{i}"] = dis
     return out
 
@@ -583,7 +590,9 @@ def scenarios(draw: st.DrawFn) -> Data:
             returns["restock_share"] = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
         data["returns"] = returns
     if draw(st.integers(0, 3)) == 0:
-        data["disruptions"] = draw(disruption_blocks(start, sorted(warehouses), sorted(regions)))
+        data["disruptions"] = draw(
+            disruption_blocks(start, sorted(warehouses), sorted(regions), sorted(data["suppliers"]))
+        )
     if draw(st.booleans()):
         data["forecast"] = {
             "period": draw(durations(6, 7 * 24)),

@@ -89,6 +89,19 @@ class Supplier:
         self.line = FluidLine(times, rates)
         self._open: set[int] = set()
         self._due_heap: list[tuple[float, int]] = []
+        self.stretched = [  # (begin, end, factor): disruptions stretching the lead time
+            (
+                date_to_clock(scenario.calendar.start, d.window[0]),
+                date_to_clock(scenario.calendar.start, d.window[1]) + HOURS_PER_DAY,
+                d.lead_time_factor,
+            )
+            for d in scenario.disruptions.values()
+            if d.lead_time_factor != 1 and name in d.nodes
+        ]
+
+    def lead_time_factor(self, now: float) -> float:
+        """The lead-time multiplier for an order placed now (1 outside disruptions)."""
+        return math.prod(f for b, e, f in self.stretched if b <= now < e)
 
     def down(self, now: float) -> bool:
         """In an outage now."""
@@ -97,14 +110,14 @@ class Supplier:
     def expected_arrival(self, now: float, quantity: int) -> float:
         """When an order placed now would arrive, on average (nothing is booked)."""
         dispatch = self.line.finish(now, quantity, book=False)
-        return dispatch + self.mean_lead_time + self.expected_delay
+        return dispatch + self.mean_lead_time * self.lead_time_factor(now) + self.expected_delay
 
     # --- orders --------------------------------------------------------------------------
 
     def place(self, rid: int, now: float, quantity: int) -> tuple[float, float, float]:
         """Book an order: (dispatch time, confirmed date, arrival time)."""
         dispatch = self.line.finish(now, quantity)
-        due = dispatch + self.lead_time()
+        due = dispatch + self.lead_time() * self.lead_time_factor(now)
         arrival = due
         if self.late_share and self.late_draw() < self.late_share:
             arrival += self.delay()

@@ -180,12 +180,26 @@ def check(sc: Scenario) -> list[Problem]:
                 ("disruptions", did, "demand_factor"),
                 "demand shocks hit regions, but nodes names none: add a region id",
             )
+        hit = [n for n in dis.nodes if n in sc.suppliers]
+        if dis.lead_time_factor != 1 and not hit:
+            bad(
+                ("disruptions", did, "lead_time_factor"),
+                "lead times are the suppliers', but nodes names none: add a supplier id",
+            )
         for i, node in enumerate(dis.nodes):
-            if node not in sc.warehouses and node not in sc.regions and node not in sc.hubs:
+            if node in sc.suppliers:
+                if dis.lead_time_factor == 1:
+                    bad(
+                        ("disruptions", did, "nodes", i),
+                        f"supplier '{node}' is hit only through lead_time_factor, which is 1 "
+                        "here (for a supplier that stops, use its outages)",
+                    )
+            elif node not in sc.warehouses and node not in sc.regions and node not in sc.hubs:
                 bad(
                     ("disruptions", did, "nodes", i),
-                    f"unknown {places} '{node}'"
-                    + suggest(node, [*sc.warehouses, *sc.regions, *sc.hubs]),
+                    f"unknown {'warehouse, region, hub' if sc.hubs else 'warehouse, region'}"
+                    f" or supplier '{node}'"
+                    + suggest(node, [*sc.warehouses, *sc.regions, *sc.hubs, *sc.suppliers]),
                 )
 
     paths = {w: best_paths(sc, w) for w in sc.warehouses}

@@ -574,15 +574,18 @@ class Costs(Block):
 class Disruption(Block):
     """Something going wrong over dates at some warehouses and regions (`nodes`): the lanes
     into and out of them closed or slowed, their couriers and pickers cut, their demand
-    shocked, stock destroyed. Dated by `start` and `end`, or `random`: windows drawn when a
-    run starts (each from the disruption's own stream), so every policy meets the same ones."""
+    shocked, stock destroyed; or at suppliers, their lead times stretched. Dated by `start`
+    and `end`, or `random`: windows drawn when a run starts (each from the disruption's own
+    stream), so every policy meets the same ones."""
 
     start: Date | None = Field(None, description="first day (or give `random`)")
     end: Date | None = Field(None, description="last day (inclusive)")
     random: RandomOutages | None = Field(
         None, description="instead of start and end: gaps and durations of random windows"
     )
-    nodes: list[Id] = Field(min_length=1, description="warehouse and region ids hit")
+    nodes: list[Id] = Field(
+        min_length=1, description="warehouse, region and hub ids hit (suppliers: lead_time_factor)"
+    )
     lanes_closed: bool = Field(
         False, description="lanes touching the nodes carry nothing: shipments wait it out"
     )
@@ -598,6 +601,11 @@ class Disruption(Block):
     )
     stock_lost: float = Field(
         0.0, ge=0, le=1, description="share of on-hand stock destroyed at the start (warehouses)"
+    )
+    lead_time_factor: PositiveFloat = Field(
+        1.0,
+        description="lead time x this for purchase orders placed meanwhile with the suppliers "
+        "hit (give their ids in nodes); planners keep planning on the usual lead time",
     )
 
     @model_validator(mode="after")
