@@ -84,7 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         st = result.stats
         out.print(
             f"{int(st['orders_simulated']):,} orders simulated in {st['simulation_s']:.2f} s "
-            f"({st['orders_per_s']:,.0f} orders/s); results in {folder}/"
+            f"({st['orders_per_s']:,.0f} orders/s); results in {folder}/",
+            soft_wrap=True,  # a path stays on one line, to be copied
         )
     return 0
 
