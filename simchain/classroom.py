@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simchain.bundled import SOURCE_SCENARIOS
+from simchain.kpis import backlog_days, customer_orders, on_time_in_full
 from simchain.policies.stocking import PlannedPolicy
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
@@ -415,11 +416,9 @@ def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
 
 
 def otif(orders: pd.DataFrame, end: pd.Timestamp) -> float:
-    """On time in full, as the `otif` KPI: orders due before the horizon, delivered by their
-    promise with nothing lost."""
-    due = orders[orders["promised"] < end]
-    hit = (due["status"] == "delivered") & (due["delivered"] <= due["promised"])
-    return _ratio(float((hit & (due["units_lost"] == 0)).sum()), len(due))
+    """On time in full, as the `otif` KPI, over some orders."""
+    hits = on_time_in_full(customer_orders(orders), end)
+    return _ratio(float(hits.sum()), len(hits))
 
 
 def double11_takeaway(runs: list[Run], folder: Path) -> str:
@@ -429,7 +428,8 @@ def double11_takeaway(runs: list[Run], folder: Path) -> str:
     k = run.result.kpis
     daily = run.tables["daily"]
     daily = daily[daily["date"] >= w.begin.floor("D")].reset_index(drop=True)
-    peak_at = int(daily["backlog_orders"].to_numpy().argmax())
+    days = backlog_days(daily)
+    peak_at = days[0] if days is not None else 0
     peak_day = pd.Timestamp(daily["date"].iloc[peak_at])
     clear_days = k["backlog_clear_days"]
     cleared = math.isfinite(clear_days)

@@ -75,7 +75,6 @@ def run_to_folder(
 def cmd_run(args: argparse.Namespace) -> int:
     path = bundled.resolve(args.scenario)
     sc = load_scenario(path, overrides=args.set or (), days=args.days)
-    _check_seed(args.seed)
     folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
     show = out.is_terminal and not args.quiet
     result = run_to_folder(sc, args.seed, folder, report=not args.no_report, progress=show)

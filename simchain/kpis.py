@@ -7,6 +7,8 @@ time-weighted over the window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -122,12 +124,10 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     )
     if sc.routing.split:
         k["split_orders"] = float(obs.loc[obs["split_of"] >= 0, "split_of"].nunique())
-    due = cust[cust["promised"] < w.end]
-    on_time = (due["status"] == "delivered") & (due["delivered"] <= due["promised"])
-    otif = on_time & (due["units_lost"] == 0)
-    k["otif"] = _ratio(float(otif.sum()), len(due))
+    otif = on_time_in_full(cust, w.end)
+    k["otif"] = _ratio(float(otif.sum()), len(otif))
     if any(r.service_classes for r in sc.regions.values()):
-        for name, hit in otif.groupby(due["service"], observed=True):
+        for name, hit in otif.groupby(cust.loc[otif.index, "service"], observed=True):
             k[f"otif.{name}"] = _ratio(float(hit.sum()), len(hit))
     k["lost_sales_units"] = float(obs["units_lost"].sum())
     k["backordered_units"] = float(obs["units_backordered"].sum())
@@ -221,6 +221,14 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         daily = tables["daily"]
         k.update(backlog(daily[daily["date"] >= w.begin.floor("D")]))
     return k
+
+
+def on_time_in_full(cust: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
+    """Per customer order (`customer_orders`) promised before `end`: whether it was delivered
+    by its promise with nothing lost (the `otif` KPI's share of True)."""
+    due = cust[cust["promised"] < end]
+    on_time = (due["status"] == "delivered") & (due["delivered"] <= due["promised"])
+    return on_time & (due["units_lost"] == 0)
 
 
 def backlog_days(daily: pd.DataFrame) -> tuple[int, int | None] | None:
@@ -338,12 +346,30 @@ def checked_in_units(rep: pd.DataFrame, warehouse: str, w: Window) -> float:
     return float((units * share).sum())
 
 
+def level_changes(
+    log: pd.DataFrame, value: str, group: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A per-(warehouse, SKU) level log (`inventory`, `levels`: each row holds until the next
+    row of its warehouse and SKU) summed over SKUs per warehouse and SKU group: one row per
+    change in time order, with `time`, `warehouse`, `group` and `level` (the sum just after
+    the change), indexed like `log`. Without `group`, every SKU is in group "all"."""
+    log = log.sort_values("time", kind="stable")
+    step = log.groupby(["warehouse", "sku"], observed=True, sort=False)[value].diff()
+    step = step.fillna(log[value])
+    wh = log["warehouse"].astype(str)
+    grp = (
+        log["sku"].astype(str).map(group)
+        if group is not None
+        else pd.Series("all", index=log.index, dtype=object)
+    )
+    level = step.groupby([wh, grp], sort=False).cumsum()
+    return pd.DataFrame({"time": log["time"], "warehouse": wh, "group": grp, "level": level})
+
+
 def stock_total(inv: pd.DataFrame, warehouse: str) -> pd.Series:
     """A warehouse's free stock, all SKUs, after each change of its ledger (indexed like
     `inv`, in time order; a step function)."""
-    mine = inv[inv["warehouse"] == warehouse].sort_values("time", kind="stable")
-    step = mine.groupby("sku", observed=True)["on_hand"].diff().fillna(mine["on_hand"])
-    return step.cumsum()
+    return level_changes(inv[inv["warehouse"] == warehouse], "on_hand")["level"]
 
 
 def stock_peak(inv: pd.DataFrame, warehouse: str, w: Window) -> float:

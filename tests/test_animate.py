@@ -154,3 +154,28 @@ def test_mp4_with_ffmpeg(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "a.mp4").stat().st_size > 1000
+
+
+def test_red_frames_follow_the_disruptions_in_force() -> None:
+    """d1 hits the supplier (a slower lead time) on day 2, d10 the DC on day 4: at each frame
+    exactly the nodes of the disruptions in force are framed (names that share a prefix
+    included)."""
+    sc = load_scenario(
+        CLASSROOM,
+        overrides=[
+            "calendar.warm_up=0d",
+            "disruptions={d1: {start: 2026-09-02, end: 2026-09-02, nodes: [zj_vendor], "
+            "lead_time_factor: 2}, d10: {start: 2026-09-04, end: 2026-09-04, nodes: [hz_dc], "
+            "picker_factor: 0.5}}",
+        ],
+        days=5,
+    )
+    res = simulate(sc, seed=1)
+    times = ani.frame_times(sc, 12.0)
+    scene = ani._Scene(sc, ani.frame_state(res.tables, sc, times), res.tables, "t")
+    framed = []
+    for k in range(len(times)):
+        scene.draw(k)
+        framed.append({n for n, a in scene.alerts.items() if a.get_visible()})
+    by_day = [framed[k] for k in range(0, len(times), 2)]  # each midnight
+    assert by_day == [set(), {"zj_vendor"}, set(), {"hz_dc"}, set()]

@@ -117,6 +117,11 @@ def test_lead_time_factor_stretches_purchases_placed_in_the_window() -> None:
     [
         ({"nodes": ["dc"], "lead_time_factor": 2}, "storm.lead_time_factor", "add a supplier id"),
         ({"nodes": ["vendor"]}, "storm.nodes.0", "only through lead_time_factor"),
+        (
+            {"nodes": ["vendor"], "lead_time_factor": 2, "lanes_closed": True},
+            "storm.lanes_closed",
+            "nodes names only suppliers",
+        ),
     ],
 )
 def test_lead_time_factor_needs_a_supplier(disruption: Data, where: str, message: str) -> None:

@@ -17,6 +17,7 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 from simchain import ScenarioError
+from simchain.display import format_kpi
 from simchain.experiment import runner
 from simchain.experiment.runner import run_experiment
 from simchain.experiment.spec import load_experiment
@@ -243,6 +244,19 @@ def test_tradeoff_marks_the_pareto_set_with_the_right_directions():
     assert {tuple(p) for p in scatter(ax, "non-dominated")} == {(100, 0.90), (200, 0.95)}
 
 
+def test_a_variant_without_values_is_neither_dominated_nor_on_the_front():
+    nan = float("nan")
+    summary = synthetic({"total_cost": [100, nan, 150], "otif": [0.9, 0.95, 0.8]})
+    table = rep.pareto(summary, ["total_cost", "otif"]).set_index("variant")
+    assert table["valued"].to_dict() == {"a": True, "b": False, "c": True}
+    ax = rep.tradeoff(summary, "total_cost", "otif").axes[0]
+    assert {tuple(p) for p in scatter(ax, "non-dominated")} == {(100, 0.90)}
+    assert {tuple(p) for p in scatter(ax, "dominated")} == {(150, 0.80)}
+    empty = synthetic({"total_cost": [nan, nan], "otif": [0.9, 0.95]})
+    ax = rep.tradeoff(empty, "total_cost", "otif").axes[0]
+    assert "no values" in ax.get_title() and len(scatter(ax, "dominated")) == 0
+
+
 def test_tradeoff_without_a_direction_marks_no_pareto_set():
     summary = synthetic({"orders": [100, 200], "otif": [0.9, 0.8]})
     ax = rep.tradeoff(summary, "orders", "otif").axes[0]
@@ -318,7 +332,7 @@ def test_heatmap_is_the_pivot_of_the_means(grid: Path):
         ax = im.axes
         assert ticks(ax) == ["40", "120"] and ticks(ax, "y") == ["1", "2"]
         cells = {t.get_text() for t in ax.texts}
-        assert {rep._num(v) for v in pivot.to_numpy().ravel()} <= cells  # annotated
+        assert {format_kpi(metric, v) for v in pivot.to_numpy().ravel()} <= cells  # annotated
     # lower is better: the colour map is reversed, so that brighter is better throughout
     assert images[1].get_cmap().name == "viridis_r" and images[0].get_cmap().name == "viridis"
 

@@ -282,6 +282,10 @@ def test_an_unknown_metric_is_refused_after_the_first_run(tmp_path):
         (("count: 2}", "count: -2}"), "warehouses.hz_dc.pickers.count: expected a number"),
         (("pickers.count: 2}", "pickers.cnt: 2}"), "unknown field 'cnt'"),
         (("classroom.yaml", "nowhere.yaml"), "exp.yaml:3: scenario: no scenario file"),
+        (
+            ("seed: 7\n", "seed: 7\nsweep: {grid: {calendar.warm_up: [1d, 2d, 1d]}}\n"),
+            'exp.yaml:11: sweep.grid: calendar.warm_up: the value "1d" is listed twice',
+        ),
     ],
 )
 def test_bad_experiment_files(tmp_path, change, expected):

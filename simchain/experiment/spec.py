@@ -75,6 +75,20 @@ class Sweep(_Strict):
             raise ValueError("`samples` is for random and latin_hypercube, not grid")
         return self
 
+    @field_validator("grid")
+    @classmethod
+    def _distinct_values(cls, grid: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        """A value listed twice would make two points of one: their runs would be the same
+        runs, counted twice in every statistic."""
+        for param, values in (grid or {}).items():
+            seen: set[str] = set()
+            for v in values:
+                key = json.dumps(v, sort_keys=True, default=str)
+                if key in seen:
+                    raise ValueError(f"{param}: the value {key} is listed twice")
+                seen.add(key)
+        return grid
+
     def parameters(self) -> list[str]:
         return list(self.grid or self.random or self.latin_hypercube or {})
 

@@ -401,12 +401,21 @@ class SupplyChain:
         if progress is not None:
             for day_end in range(int(HOURS_PER_DAY), math.ceil(self.horizon), int(HOURS_PER_DAY)):
                 self.env.run(until=day_end)
-                progress(float(day_end), len(self.book))
+                progress(float(day_end), self._arrived(day_end))
         self.env.run(until=self.horizon)
         if progress is not None:
-            progress(self.horizon, len(self.book))
+            progress(self.horizon, self._arrived(self.horizon))
         self._flush_open_replenishments()
         self._record_shipments()
+
+    def _arrived(self, now: float) -> int:
+        """Orders created before `now` (the book already holds the rest of today's batch)."""
+        if not len(self.book):
+            return 0
+        created = np.frombuffer(self.book.orders.cols["created"], dtype=np.float64)
+        arrived = int(np.count_nonzero(created < now))
+        del created  # the view pins the buffer: the book could not grow while it lives
+        return arrived
 
     def _schedule_stock_losses(self) -> None:
         """One event per disruption that destroys stock, at its first instant (a start before

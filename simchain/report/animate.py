@@ -31,8 +31,9 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
-from simchain.scenario.schema import Scenario
-from simchain.timebase import HOURS_PER_DAY, format_duration
+from simchain.kpis import level_changes
+from simchain.scenario.schema import Disruption, Scenario
+from simchain.timebase import HOURS_PER_DAY, date_to_clock, format_duration
 
 Tables = dict[str, pd.DataFrame]
 
@@ -163,19 +164,15 @@ def _step_sum(
     peak = pd.Series(0.0, index=pd.Index(warehouses))
     if not len(inv):
         return out, peak
-    t = _hours(inv["time"], start)
-    order = np.argsort(t, kind="stable")  # same time: the log's order, the last row holds
-    inv = inv.iloc[order]
-    t = t[order]
-    values = inv[column].to_numpy(dtype=float)
-    prev = inv.groupby(["warehouse", "sku"], observed=True)[column].shift(1)
-    delta = values - prev.fillna(0.0).to_numpy(dtype=float)
-    wh = inv["warehouse"].astype(str).to_numpy()
+    changes = level_changes(inv, column)  # in time order; same time: the last row holds
+    t = _hours(changes["time"], start)
+    wh = changes["warehouse"].to_numpy()
+    levels = changes["level"].to_numpy(dtype=float)
     for name in warehouses:
         mask = wh == name
         if not mask.any():
             continue
-        level = np.cumsum(delta[mask])
+        level = levels[mask]
         k = np.searchsorted(t[mask], times, "right") - 1
         out[name] = np.where(k >= 0, level[np.maximum(k, 0)], 0.0)
         peak[name] = level.max()
@@ -236,10 +233,20 @@ def _in_force(sc: Scenario, times: np.ndarray) -> list[str]:
     for name, d in sc.disruptions.items():
         if d.start is None:  # random windows are dated in the resolved scenario
             continue
-        lo, hi = d.window
-        first = (lo - start).days * HOURS_PER_DAY
-        mark(first, (hi - start).days * HOURS_PER_DAY + HOURS_PER_DAY, f"disruption {name}")
+        mark(*_window_hours(sc, d), f"disruption {name}")
     return ["; ".join(parts) for parts in labels]
+
+
+def _window_hours(sc: Scenario, d: Disruption) -> tuple[float, float]:
+    """A dated disruption's clock hours: from its first day's midnight to its last day's end."""
+    lo, hi = d.window
+    start = sc.calendar.start
+    return date_to_clock(start, lo), date_to_clock(start, hi) + HOURS_PER_DAY
+
+
+def _in_window(sc: Scenario, d: Disruption, now: float) -> bool:
+    first, end = _window_hours(sc, d)
+    return first <= now < end
 
 
 def frame_state(tables: Tables, sc: Scenario, times: np.ndarray) -> FrameState:
@@ -530,7 +537,9 @@ class _Scene:
             if pair[0] in self.nodes and pair[1] in self.nodes:
                 self._lane(pair, parcels)
         self.alerts: dict[str, Rectangle] = {}  # a red frame while a disruption hits the node
-        for name in [*sc.warehouses, *sc.regions]:
+        for name in [*sc.suppliers, *sc.warehouses, *sc.regions]:
+            if name not in self.nodes:
+                continue
             n = self.nodes[name]
             self.alerts[name] = Rectangle(
                 (n.x - n.w / 2 - 0.004, n.y - n.h / 2 - 0.008),
@@ -605,10 +614,11 @@ class _Scene:
         self.event.set_text(st.events[k])
         x0, _, w, _ = TIMELINE
         self.cursor.set_xdata([x0 + w * st.times[k] / sc.calendar.horizon] * 2)
+        now = st.times[k]
         hit = {
             node
-            for name, d in sc.disruptions.items()
-            if d.start is not None and f"disruption {name}" in st.events[k]
+            for d in sc.disruptions.values()
+            if d.start is not None and _in_window(sc, d, now)
             for node in d.nodes
         }
         for name, alert in self.alerts.items():

@@ -157,8 +157,8 @@ def non_dominated(values: Any, directions: Sequence[int]) -> np.ndarray:
 
 def pareto(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     """Per variant and point: the mean and CI half-width of each metric (`<metric>`,
-    `<metric>_half`) and whether it is `non_dominated` on them (NaN when a metric has no
-    direction)."""
+    `<metric>_half`), whether it has a value of each (`valued`) and whether it is
+    `non_dominated` on them (NaN when a metric has no direction; False without values)."""
     wide: pd.DataFrame | None = None
     keys = ["variant", "point", *parameters(summary)]
     for m in metrics:
@@ -168,6 +168,7 @@ def pareto(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     assert wide is not None
     wide = wide.reset_index(drop=True)
     directions = [direction(m) for m in metrics]
+    wide["valued"] = np.isfinite(wide[list(metrics)].to_numpy(dtype=float)).all(axis=1)
     if all(directions):
         wide["non_dominated"] = non_dominated(wide[list(metrics)].to_numpy(), directions)
     else:
@@ -393,7 +394,7 @@ def heatmap(
             ax.text(
                 j,
                 i,
-                _num(v),
+                format_kpi(metric, v),
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -428,8 +429,11 @@ def tradeoff(summary: pd.DataFrame, x: str, y: str, order: Sequence[str] | None 
     )
     known = wide["non_dominated"].notna().all() and len(wide)
     front = wide["non_dominated"].to_numpy(dtype=float) == 1 if known else np.zeros(len(wide), bool)
-    if known:
-        ax.scatter(xs[~front], ys[~front], color="tab:blue", label="dominated")
+    valued = wide["valued"].to_numpy(dtype=bool)
+    if known and not valued.any():
+        title = f"Trade-off: {y} against {x} (no values)"
+    elif known:
+        ax.scatter(xs[valued & ~front], ys[valued & ~front], color="tab:blue", label="dominated")
         ax.scatter(xs[front], ys[front], color="tab:red", s=60, zorder=3, label="non-dominated")
         line = np.argsort(xs[front], kind="stable")
         ax.plot(xs[front][line], ys[front][line], "--", color="tab:red", lw=1, label="_front")
@@ -522,14 +526,6 @@ def figures(t: ExperimentTables) -> dict[str, Figure]:
         x, y = tradeoff_metrics(metrics, spec.tradeoff)
         out["tradeoff"] = tradeoff(summary, x, y, order)
     return out
-
-
-def _num(v: float, signed: bool = False) -> str:
-    """4 significant digits; no exponent from 1,000 to a billion (whole numbers there)."""
-    if math.isnan(v):
-        return "n/a"
-    sign = "+" if signed else ""
-    return f"{v:{sign},.0f}" if 1e3 <= abs(v) < 1e9 else f"{v:{sign},.4g}"
 
 
 def pm(metric: str, mean: float, half: float, signed: bool = False) -> str:
@@ -644,10 +640,14 @@ def write_experiment_report(folder: Path) -> Path:
             if front["non_dominated"].notna().all():
                 chosen = front[front["non_dominated"].astype(bool)]
                 best = labels(chosen, parameters(summary))
-                body.append(
-                    f"<p>Non-dominated on {html.escape(x)} and {html.escape(y)} (means): "
-                    f"{html.escape(', '.join(best))}.</p>"
+                blank = labels(front[~front["valued"]], parameters(summary))
+                missing = f" No values of both: {', '.join(blank)}." if blank else ""
+                found = (
+                    f"Non-dominated on {x} and {y} (means): {', '.join(best)}."
+                    if best
+                    else f"No variant has values of both {x} and {y}: no Pareto set."
                 )
+                body.append(f"<p>{html.escape(found + missing)}</p>")
     params = parameters(summary)
     if len(params) > 2 or (len(params) == 2 and not (spec.sweep and spec.sweep.grid)):
         body.append(

@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simchain.display import format_kpi
-from simchain.kpis import backlog_days
+from simchain.kpis import backlog_days, level_changes
 from simchain.output import RUN_TABLES
 from simchain.policies.stocking import AdaptivePolicy
 from simchain.report.figure import (
@@ -141,12 +141,15 @@ def cycle_time(tables: Tables, sc: Scenario) -> Figure:
     values = hours.to_numpy()
     top = float(np.quantile(values[measured], 0.995)) if measured.any() else 1.0
     bins = np.linspace(0.0, max(top, 1.0), 40)
+    drawn = False
     for part, label in ((normal, "other days"), (peak, "event days")):
         if part.any():
             dist.hist(np.minimum(values[part], top), bins, histtype="step", lw=1.5, label=label)
+            drawn = True
     dist.set(title="Cycle time distribution", xlabel="hours (longest 0.5 % at the edge)")
     dist.set_ylabel("orders")
-    dist.legend(fontsize=8)
+    if drawn:
+        dist.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -169,17 +172,12 @@ def utilization(tables: Tables, sc: Scenario) -> Figure:
 
 
 def day_end_sums(log: pd.DataFrame, value: str, group: dict[str, str]) -> pd.DataFrame:
-    """Day-end totals of a per-(warehouse, SKU) step function (a change log such as
-    `inventory` or `levels`) over groups of SKUs: one column per (warehouse, group), one row
-    per day on which some level changed (carry forward to fill other days)."""
-    log = log.sort_values("time", kind="stable")
-    wh = log["warehouse"].astype(str).to_numpy()
-    sku = log["sku"].astype(str)
-    step = log.groupby([wh, sku.to_numpy()])[value].diff().fillna(log[value])
-    keys = pd.DataFrame({"warehouse": wh, "group": sku.map(group).to_numpy()}, index=log.index)
-    level = step.groupby([keys["warehouse"], keys["group"]]).cumsum()
-    frame = keys.assign(day=log["time"].dt.floor("D"), level=level)
-    daily = frame.groupby(["day", "warehouse", "group"])["level"].last()
+    """Day-end totals of a per-(warehouse, SKU) level log (`inventory`, `levels`) over groups
+    of SKUs: one column per (warehouse, group), one row per day on which some level changed
+    (carry forward to fill other days)."""
+    changes = level_changes(log, value, group)
+    day = changes["time"].dt.floor("D")
+    daily = changes.groupby([day, "warehouse", "group"])["level"].last()
     return daily.unstack(["warehouse", "group"]).ffill().fillna(0.0)
 
 

@@ -181,6 +181,18 @@ def check(sc: Scenario) -> list[Problem]:
                 "demand shocks hit regions, but nodes names none: add a region id",
             )
         hit = [n for n in dis.nodes if n in sc.suppliers]
+        places_hit = [n for n in dis.nodes if n not in sc.suppliers]
+        acting = {
+            "lanes_closed": dis.lanes_closed,
+            "transit_factor": dis.transit_factor != 1,
+            "courier_factor": dis.courier_factor != 1,
+            "picker_factor": dis.picker_factor != 1,
+        }
+        for field in (f for f, on in acting.items() if on and not places_hit):
+            bad(
+                ("disruptions", did, field),
+                f"{field} acts on warehouses, regions and hubs, but nodes names only suppliers",
+            )
         if dis.lead_time_factor != 1 and not hit:
             bad(
                 ("disruptions", did, "lead_time_factor"),
