@@ -1,6 +1,7 @@
 """Draw the README's pictures of the reports (`make screenshots`): run the bundled Double-11
 scenario and the bundled stocking experiment (with 3 replications instead of 5, to keep it to
-a few minutes), render their report.html in headless Chromium, and save screens as docs/*.png.
+a few minutes), render their report.html in headless Chromium, and save screens as docs/*.png;
+and animate the Double-11 teaching scenario into docs/animation-double11.gif.
 
 Pictures are made from fresh runs, never by hand, so they always show what the code draws.
 `--reuse` keeps the runs of a previous call (complete folders only) and redraws their reports.
@@ -48,6 +49,9 @@ def main() -> None:
         (experiment / "report.html", DOCS / "report-experiment.png", None),
         (experiment / "report.html", DOCS / "report-tradeoff.png", 'img[alt="tradeoff"]'),
     ]
+    gif = DOCS / "animation-double11.gif"
+    simchain("animate", "scenarios/teaching/double11_backlog.yaml", "--out", str(gif), "--quiet")
+    print(f"{gif.relative_to(ROOT)}")
     for page, png, anchor in shots:
         seen = render(page, png, width=1200, height=820, scroll_to=anchor)
         if seen.errors:
