@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import IO
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from simchain.display import format_kpi
 from simchain.output import atomic_text, atomic_write
 
 SIZE = (11.0, 5.0)  # inches: readable on a slide
+PAD = 0.1  # inches around a figure's tight box (matplotlib's default)
 NUMERIC = re.compile(r"[+\-−]?[\d.,]+")
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
 img{max-width:100%}table{border-collapse:collapse;margin:1em 0}
@@ -36,9 +39,10 @@ def new_figure(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
     return fig, fig.subplots()
 
 
-def png(fig: Figure) -> bytes:
+def png(fig: Figure, box: Bbox | None = None) -> bytes:
+    """The figure as PNG at 100 dpi, cropped to `box` (inches; default: its tight box)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100, bbox_inches=box or "tight", pad_inches=PAD)
     return buf.getvalue()
 
 
@@ -51,10 +55,12 @@ def save_figures(folder: Path, figures: dict[str, Figure]) -> dict[str, str]:
     as base64, ready to embed."""
     embedded = {}
     for name, fig in figures.items():
-        data = png(fig)
+        # the tight box measured once serves both files (each "tight" save draws twice)
+        box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(PAD)
+        data = png(fig, box)
         atomic_write(folder / "figures" / f"{name}.png", _writer(data))
         svg = io.StringIO()
-        fig.savefig(svg, format="svg", bbox_inches="tight")
+        fig.savefig(svg, format="svg", bbox_inches=box)
         atomic_text(folder / "figures" / f"{name}.svg", svg.getvalue())
         embedded[name] = base64.b64encode(data).decode("ascii")
     return embedded
