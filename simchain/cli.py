@@ -23,7 +23,7 @@ from rich.table import Table
 
 from simchain import bundled
 from simchain.display import format_kpi
-from simchain.errors import Problem, ScenarioError
+from simchain.errors import Problem, ScenarioError, UsageError
 from simchain.scenario.loader import load_scenario
 from simchain.scenario.schema import Scenario
 from simchain.timebase import days
@@ -59,7 +59,6 @@ def run_to_folder(
     from simchain.progress import RunProgress
     from simchain.simulate import simulate
 
-    _check_seed(seed)
     with RunProgress(sc, out, show=progress) as bar:
         result = simulate(sc, seed=seed, progress=bar.advance)
         bar.phase("writing results")
@@ -72,9 +71,17 @@ def run_to_folder(
     return result
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _scenario(args: argparse.Namespace, *overrides: str) -> Scenario:
+    """The scenario named on the command line (a file or a bundled name) with `overrides`,
+    then the user's --set, and --days; the seed checked too."""
     path = bundled.resolve(args.scenario)
-    sc = load_scenario(path, overrides=args.set or (), days=args.days)
+    sc = load_scenario(path, overrides=[*overrides, *(args.set or ())], days=args.days)
+    _check_seed(args.seed)
+    return sc
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    sc = _scenario(args)
     folder = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{args.seed}"
     show = out.is_terminal and not args.quiet
     result = run_to_folder(sc, args.seed, folder, report=not args.no_report, progress=show)
@@ -90,43 +97,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_animate(args: argparse.Namespace) -> int:
-    from simchain.report.animate import (
-        AnimationError,
-        animate,
-        check_fps,
-        check_output,
-        check_step,
-    )
+    from simchain.report.animate import animate, check_fps, check_output, check_step
     from simchain.simulate import simulate
     from simchain.timebase import format_duration, parse_duration
 
     target = Path(args.out)
+    check_output(target)  # all before simulating: bad options fail at once
+    check_fps(args.fps)
     try:
-        check_output(target)  # all before simulating: bad options fail at once
-        check_fps(args.fps)
         step = parse_duration(args.step) if args.step is not None else None
-    except (AnimationError, ValueError) as exc:
-        err.print(f"error: {escape(str(exc))}", soft_wrap=True)
-        return 2
-    path = bundled.resolve(args.scenario)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     # the warm-up only trims KPIs; an animation shows the whole run, so --days may be short
-    sc = load_scenario(path, overrides=["calendar.warm_up=0d", *(args.set or ())], days=args.days)
-    _check_seed(args.seed)
+    sc = _scenario(args, "calendar.warm_up=0d")
     if step is not None:
-        try:
-            check_step(sc, step)
-        except AnimationError as exc:
-            err.print(f"error: {escape(str(exc))}", soft_wrap=True)
-            return 2
+        check_step(sc, step)
     result = simulate(sc, seed=args.seed)
     seen = result.resolved or sc
-    try:
-        frames, used = animate(
-            result.tables, seen, target, step, args.fps, title=f"{sc.name} (seed {args.seed})"
-        )
-    except AnimationError as exc:
-        err.print(f"error: {escape(str(exc))}", soft_wrap=True)
-        return 2
+    frames, used = animate(
+        result.tables, seen, target, step, args.fps, title=f"{sc.name} (seed {args.seed})"
+    )
     if not args.quiet:
         out.print(
             f"{target}: {frames} frames, {format_duration(used)} of simulated time each, "
@@ -414,6 +404,25 @@ def cmd_policies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_arguments(p: argparse.ArgumentParser) -> None:
+    """What every verb that simulates one scenario takes: the scenario, --seed, --set, --days."""
+    p.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a scenario value, e.g. warehouses.hz_dc.pickers.count=4 (repeatable)",
+    )
+    p.add_argument("--days", type=float, help="shorten (or lengthen) the horizon to N days")
+
+
+def _no_report_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="simchain",
@@ -427,20 +436,10 @@ def parser() -> argparse.ArgumentParser:
         description="Simulate a scenario, print its KPIs and write the run "
         "folder (kpis.csv, tables as parquet, scenario.yaml, manifest.json).",
     )
-    run.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    run.add_argument(
-        "--set",
-        action="append",
-        metavar="PATH=VALUE",
-        help="override a scenario value, e.g. warehouses.hz_dc.pickers.count=4 (repeatable)",
-    )
-    run.add_argument("--days", type=float, help="shorten (or lengthen) the horizon to N days")
+    _scenario_arguments(run)
     run.add_argument("--out", help="run folder (default results/<scenario>-seed<seed>)")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
-    run.add_argument(
-        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
-    )
+    _no_report_argument(run)
     run.set_defaults(func=cmd_run)
 
     ani = sub.add_parser(
@@ -450,16 +449,8 @@ def parser() -> argparse.ArgumentParser:
         "queues at each warehouse, goods in transit on each lane, the clock and the calendar "
         "event in force. Writes .gif (Pillow) or .mp4 (needs ffmpeg on the PATH).",
     )
-    ani.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
+    _scenario_arguments(ani)
     ani.add_argument("--out", default="demo.gif", help="output file, .gif or .mp4 (demo.gif)")
-    ani.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    ani.add_argument("--days", type=float, help="shorten (or lengthen) the horizon to N days")
-    ani.add_argument(
-        "--set",
-        action="append",
-        metavar="PATH=VALUE",
-        help="override a scenario value (repeatable), as for run",
-    )
     ani.add_argument(
         "--step",
         help="simulated time per frame, e.g. 6h or 30min (default: a run of about 20 s)",
@@ -485,9 +476,7 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--resume", action="store_true", help="run only the runs not yet done")
     exp.add_argument("--out", help="experiment folder (default results/<experiment>)")
     exp.add_argument("--quiet", action="store_true", help="print nothing on success")
-    exp.add_argument(
-        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
-    )
+    _no_report_argument(exp)
     exp.set_defaults(func=cmd_experiment)
 
     val = sub.add_parser("validate", help="check a scenario file and summarise its network")
@@ -519,9 +508,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--quiet", action="store_true", help="print only the takeaway, not the explanation"
     )
-    demo.add_argument(
-        "--no-report", action="store_true", help="skip report.html and figures/ (faster)"
-    )
+    _no_report_argument(demo)
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
@@ -535,6 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except ScenarioError as exc:
         err.print(f"[bold red]error:[/] {escape(exc.render())}", markup=True, soft_wrap=True)
+        return 2
+    except UsageError as exc:
+        err.print(f"error: {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

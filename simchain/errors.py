@@ -37,6 +37,10 @@ class ScenarioError(Exception):
         return "\n".join(lines)
 
 
+class UsageError(ValueError):
+    """A bad command-line option (not a scenario field): one line on stderr, exit code 2."""
+
+
 def suggest(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the nearest valid name, or '' when nothing is close."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)

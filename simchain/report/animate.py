@@ -31,6 +31,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
+from simchain.errors import UsageError
 from simchain.kpis import level_changes
 from simchain.scenario.schema import Disruption, Scenario
 from simchain.timebase import HOURS_PER_DAY, date_to_clock, format_duration
@@ -54,7 +55,7 @@ NETWORK = (0.0, 0.2, 1.0, 0.8)  # figure coordinates of the network and of the t
 TIMELINE = (0.07, 0.07, 0.89, 0.12)
 
 
-class AnimationError(ValueError):
+class AnimationError(UsageError):
     """Bad input to an animation (a step, a frame rate, an output suffix); exit code 2."""
 
 
