@@ -60,7 +60,7 @@ def run_to_folder(
     from simchain.simulate import simulate
 
     with RunProgress(sc, out, show=progress) as bar:
-        result = simulate(sc, seed=seed, progress=bar.advance)
+        result = simulate(sc, seed=seed, progress=bar.advance if progress else None)
         bar.phase("writing results")
         write_run(result, folder, command=["simchain", *sys.argv[1:]])
         if report:
