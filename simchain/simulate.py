@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simchain import kpis as kpi_functions
-from simchain.model.network import Progress, SupplyChain
+from simchain.model.chain import Progress, SupplyChain
+from simchain.model.network import build
 from simchain.resources import resources
 from simchain.scenario.schema import Scenario
 from simchain.scorecard import supplier_scorecard
@@ -42,10 +43,10 @@ def simulate(
     """Simulate the scenario once; a pure function of (scenario, seed, replication).
     `progress(simulated_hours, orders_so_far)` is called after each simulated day."""
     t0 = time.perf_counter()
-    chain = SupplyChain(scenario, Streams(seed, replication))
+    chain = SupplyChain(build(scenario, Streams(seed, replication)))
     chain.run(progress)
     sim_s = time.perf_counter() - t0
-    seen = chain.scenario  # random disruptions dated: what tables and KPIs must measure
+    seen = chain.network.scenario  # random disruptions dated: what tables and KPIs measure
     tables = build_tables(chain)
     tables["daily"] = daily(tables, seen)
     tables["suppliers"] = supplier_scorecard(tables["replenishments"], seen, Window.of(seen))
@@ -56,7 +57,7 @@ def simulate(
         chain.book.orders.nbytes()
         + chain.book.lines.nbytes()
         + chain.inventory_log.nbytes()
-        + chain.replenishment_log.nbytes()
+        + chain.replenishment.log.nbytes()
     )
     n = len(chain.book)
     stats = {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from simchain.model.network import SupplyChain
+from simchain.model.chain import SupplyChain
 from simchain.model.orders import STATUS_NAMES
+from simchain.model.returns import RETURN_COLUMNS
+from simchain.recording import Columns
 from simchain.timebase import clock_to_timestamps
 
 ORDER_TIME_COLUMNS = (
@@ -28,20 +31,21 @@ ORDER_TIME_COLUMNS = (
 REPLENISHMENT_KINDS = ["purchase", "transfer", "transshipment"]
 
 
-def _category(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
-    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(names))
+def _category(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(names)))
 
 
 def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     """The run's tables: orders, order_lines, inventory, replenishments, returns, losses,
     levels, forecast, shipments (truck departures on scheduled lanes)."""
-    start: dt.date = chain.scenario.calendar.start
+    net = chain.network
+    start: dt.date = net.start
     ts = lambda hours: clock_to_timestamps(start, hours)  # noqa: E731
     o = chain.book.orders.arrays()
     n = len(o["created"])
     orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
-    orders["region"] = _category(o["region"], chain.region_names)
-    orders["warehouse"] = _category(o["warehouse"], chain.warehouse_names)
+    orders["region"] = _category(o["region"], net.region_names)
+    orders["warehouse"] = _category(o["warehouse"], net.warehouse_names)
     orders["lines"] = o["n_lines"].astype(np.int16)
     for col in ("units", "units_from_stock", "units_backordered", "units_lost"):
         orders[col] = o[col].astype(np.int32)
@@ -50,11 +54,11 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     orders["transport_cost"] = o["transport_cost"].copy()
     orders["units_returned"] = o["units_returned"].astype(np.int32)
     orders["tour_orders"] = o["tour_orders"].astype(np.int16)
-    orders["service"] = _category(o["service"], chain.service.names)
-    orders["carrier"] = _category(o["carrier"], chain.carrier_names)
+    orders["service"] = _category(o["service"], net.service.names)
+    orders["carrier"] = _category(o["carrier"], net.carrier_names)
     orders["split_of"] = o["split_of"].copy()
-    orders["hub"] = _category(o["hub"], chain.hub_names)  # the first passed; empty: direct
-    event_names = list(chain.scenario.events)
+    orders["hub"] = _category(o["hub"], net.hub_names)  # the first passed; empty: direct
+    event_names = list(net.scenario.events)
     orders["presale_event"] = pd.Categorical.from_codes(
         o["presale_event"].astype(np.int64), categories=pd.Index(event_names)
     )
@@ -66,7 +70,7 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     lines = pd.DataFrame(
         {
             "order_id": ln["order_id"].copy(),
-            "sku": _category(ln["sku"], chain.sku_names),
+            "sku": _category(ln["sku"], net.sku_names),
             "units": ln["units"].copy(),
             "from_stock": ln["from_stock"].copy(),
             "backordered": ln["backordered"].copy(),
@@ -79,8 +83,8 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     inventory = pd.DataFrame(
         {
             "time": ts(inv["time"]),
-            "warehouse": _category(inv["warehouse"], chain.warehouse_names),
-            "sku": _category(inv["sku"], chain.sku_names),
+            "warehouse": _category(inv["warehouse"], net.warehouse_names),
+            "sku": _category(inv["sku"], net.sku_names),
             "on_hand": inv["on_hand"].copy(),
             "backorders": inv["backorders"].copy(),
             "on_order": inv["on_order"].copy(),
@@ -88,11 +92,11 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         }
     )
 
-    rp = chain.replenishment_log.arrays()
-    n_sup = len(chain.supplier_names)
+    rp = chain.replenishment.log.arrays()
+    n_sup = len(net.supplier_names)
     # A transfer comes from the destination's upstream warehouse; any other warehouse source
     # is a sibling, and the order a transshipment.
-    upstream = np.array([-1 if u is None else n_sup + u.index for u in chain.upstream])
+    upstream = np.array([-1 if w.upstream is None else n_sup + w.upstream for w in net.warehouses])
     from_upstream = rp["source"] == upstream[rp["destination"].astype(np.int64)]
     kind = np.where(rp["source"] < n_sup, 0, np.where(from_upstream, 1, 2))
     replenishments = pd.DataFrame(
@@ -102,9 +106,9 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "shipped": ts(rp["shipped"]),
             "received": ts(rp["received"]),
             "kind": _category(kind, REPLENISHMENT_KINDS),
-            "source": _category(rp["source"], chain.node_names),
-            "destination": _category(rp["destination"], chain.warehouse_names),
-            "sku": _category(rp["sku"], chain.sku_names),
+            "source": _category(rp["source"], net.node_names),
+            "destination": _category(rp["destination"], net.warehouse_names),
+            "sku": _category(rp["sku"], net.sku_names),
             "quantity": rp["quantity"].copy(),
             "transport_cost": rp["transport_cost"].copy(),
             "due": ts(rp["due"]),
@@ -115,12 +119,13 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "waited_for_room": rp["waited_for_room"].copy(),
         }
     )
-    rt = chain.returns_log.arrays()
+    returns_log = chain.returns.log if chain.returns is not None else Columns(RETURN_COLUMNS)
+    rt = returns_log.arrays()
     returns = pd.DataFrame(
         {
             "order_id": rt["order_id"].copy(),
-            "warehouse": _category(rt["warehouse"], chain.warehouse_names),
-            "sku": _category(rt["sku"], chain.sku_names),
+            "warehouse": _category(rt["warehouse"], net.warehouse_names),
+            "sku": _category(rt["sku"], net.sku_names),
             "units": rt["units"].copy(),
             "delivered": ts(rt["delivered"]),
             "back": ts(rt["back"]),
@@ -128,32 +133,32 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "scrapped": rt["scrapped"].copy(),
         }
     )
-    ls = chain.loss_log.arrays()
+    ls = chain.losses.log.arrays()
     losses = pd.DataFrame(
         {
             "time": ts(ls["time"]),
-            "warehouse": _category(ls["warehouse"], chain.warehouse_names),
-            "sku": _category(ls["sku"], chain.sku_names),
+            "warehouse": _category(ls["warehouse"], net.warehouse_names),
+            "sku": _category(ls["sku"], net.sku_names),
             "units": ls["units"].copy(),
-            "disruption": _category(ls["disruption"], chain.disruption_names),
+            "disruption": _category(ls["disruption"], net.disruption_names),
         }
     )
     lv = chain.planner.log.arrays()
     levels = pd.DataFrame(
         {
             "time": ts(lv["time"]),
-            "warehouse": _category(lv["warehouse"], chain.warehouse_names),
-            "sku": _category(lv["sku"], chain.sku_names),
+            "warehouse": _category(lv["warehouse"], net.warehouse_names),
+            "sku": _category(lv["sku"], net.sku_names),
             "reorder_point": lv["reorder_point"].copy(),
             "order_up_to": lv["order_up_to"].copy(),
         }
     )
-    sh = chain.shipment_log.arrays()
+    sh = chain.transport.log.arrays()
     shipments = pd.DataFrame(
         {
-            "origin": _category(sh["origin"], chain.origin_names),
-            "destination": _category(sh["destination"], chain.place_names),
-            "carrier": _category(sh["carrier"], chain.carrier_names),
+            "origin": _category(sh["origin"], net.origin_names),
+            "destination": _category(sh["destination"], net.place_names),
+            "carrier": _category(sh["carrier"], net.carrier_names),
             "scheduled": ts(sh["scheduled"]),
             "departure": ts(sh["departure"]),
             "arrival": ts(sh["arrival"]),
@@ -170,6 +175,6 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         "returns": returns,
         "losses": losses,
         "levels": levels,
-        "forecast": chain.forecast.table(start),
+        "forecast": net.forecast.table(start),
         "shipments": shipments,
     }

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 from simpy.events import Timeout
 
+from simchain.model.planning import Planner
+from simchain.model.warehouses import Warehouse
 from simchain.policies.stocking import Levels, MovingAverage
 from simchain.timebase import HOURS_PER_DAY
-
-if TYPE_CHECKING:
-    from simchain.model.network import SupplyChain
-    from simchain.model.warehouses import Warehouse
 
 
 class DemandWindow:
@@ -71,24 +69,27 @@ class DemandWindow:
 
 
 class MovingAverages:
-    """The per-run state of every `moving_average` SKU: its window, cover and review days."""
+    """The per-run state of every `moving_average` SKU: its window, cover and review days.
+    Owns the windows; resets the warehouses' asked-today counters and, through the planner,
+    their levels; calls a warehouse to review on its review days."""
 
-    def __init__(self, chain: SupplyChain):
-        self.chain = chain
+    def __init__(self, env: simpy.Environment, warehouses: list[Warehouse], planner: Planner):
+        self.env = env
+        self.planner = planner
 
         def depth(wh: Warehouse) -> int:
-            up = chain.upstream[wh.index]
-            return 0 if up is None else 1 + depth(up)
+            up = wh.node.upstream
+            return 0 if up is None else 1 + depth(warehouses[up])
 
         # (warehouse, [(sku, policy, window, cover days)]), the most downstream first.
         self.stages: list[tuple[Warehouse, list[tuple[int, MovingAverage, DemandWindow, float]]]]
         self.stages = []
-        for wh in sorted(chain.warehouses, key=lambda w: (-depth(w), w.index)):
+        for wh in sorted(warehouses, key=lambda w: (-depth(w), w.index)):
             mine = []
             for s, policy in enumerate(wh.policies):
                 if isinstance(policy, MovingAverage):
                     window = DemandWindow(policy.window, policy.initial_demand_per_day)
-                    cover = policy.cover_days(chain.planner.lead_time[wh.index][0])
+                    cover = policy.cover_days(wh.node.lead_time[0])
                     mine.append((s, policy, window, cover))
             if mine:
                 self.stages.append((wh, mine))
@@ -105,11 +106,11 @@ class MovingAverages:
     def _set(self, wh: Warehouse, sku: int, level: int) -> None:
         rule = wh.rules[sku]
         assert isinstance(rule, Levels)
-        self.chain.planner.record(wh, sku, rule, level - 1, level)
+        self.planner.record(wh, sku, rule, level - 1, level)
 
     def midnights(self) -> Generator[simpy.Event, Any, None]:
         """Every midnight: close the day's demand, and review the SKUs whose review day it is."""
-        env = self.chain.env
+        env = self.env
         day = 0
         while True:
             yield Timeout(env, HOURS_PER_DAY)
@@ -122,7 +123,4 @@ class MovingAverages:
                     if day % policy.review_days:
                         continue
                     self._set(wh, s, policy.order_up_to(window.mean(), window.sd(), cover))
-                    before = wh.on_order[s]
-                    wh.review(s, scheduled=True)
-                    if wh.on_order[s] != before:
-                        wh.log(s)
+                    wh.review_and_log(s, scheduled=True)

@@ -6,6 +6,9 @@ a few dozen bytes and no Python object. The status column holds exactly one stat
 
 from __future__ import annotations
 
+from array import array
+from typing import Any, TypeAlias
+
 import numpy as np
 
 from simchain.recording import NAN, Columns
@@ -88,15 +91,82 @@ LINE_COLUMNS = {
 }
 
 
+Column: TypeAlias = "array[Any]"
+
+
+class _Typed:
+    """Attribute access to a Columns' arrays, one declared attribute per column, so that a
+    misspelled column is a type error (mypy), not a KeyError in the middle of a run. The
+    arrays are the recorder's own: writing through an attribute writes the column."""
+
+    __slots__ = ()
+
+    def __init__(self, columns: Columns):
+        for name, col in columns.cols.items():
+            setattr(self, name, col)
+
+
+class OrderColumns(_Typed):
+    """The order columns (ORDER_COLUMNS), indexed by order id."""
+
+    __slots__ = tuple(ORDER_COLUMNS)
+    region: Column
+    warehouse: Column
+    created: Column
+    promised: Column
+    n_lines: Column
+    first_line: Column
+    units: Column
+    units_from_stock: Column
+    units_backordered: Column
+    units_lost: Column
+    pending_units: Column
+    allocated: Column
+    pick_start: Column
+    picked: Column
+    pack_start: Column
+    packed: Column
+    shipped: Column
+    delivered: Column
+    transport_cost: Column
+    status: Column
+    presale_event: Column
+    deposit: Column
+    cancelled: Column
+    units_returned: Column
+    units_to_return: Column
+    tour_orders: Column
+    service: Column
+    carrier: Column
+    split_of: Column
+    hub: Column
+
+
+class LineColumns(_Typed):
+    """The order line columns (LINE_COLUMNS), indexed by line id."""
+
+    __slots__ = tuple(LINE_COLUMNS)
+    order_id: Column
+    sku: Column
+    units: Column
+    from_stock: Column
+    backordered: Column
+    lost: Column
+    filled: Column
+    to_return: Column
+
+
 class OrderBook:
-    """Columns of orders and of their lines."""
+    """Columns of orders (`o`) and of their lines (`ln`), with typed attribute access.
+
+    Owns the order and line columns; the customers actor adds orders, the warehouses,
+    transport and returns actors stamp their stages. It calls no one."""
 
     def __init__(self) -> None:
         self.orders = Columns(ORDER_COLUMNS)
         self.lines = Columns(LINE_COLUMNS)
-        o = self.orders.cols
-        self.o = o
-        self.ln = self.lines.cols
+        self.o = OrderColumns(self.orders)
+        self.ln = LineColumns(self.lines)
         self._n = 0
         self._nl = 0
 
@@ -161,9 +231,9 @@ class OrderBook:
         same region, times and class. Lines are reordered within the order's block so each
         part's lines stay contiguous. Returns the part ids, the order first."""
         o, ln = self.o, self.ln
-        first = o["first_line"][oid]
+        first = o.first_line[oid]
         order = [i for g in groups for i in g]
-        for col in ln.values():
+        for col in self.lines.cols.values():
             values = [col[i] for i in order]
             for k, v in enumerate(values):
                 col[first + k] = v
@@ -172,16 +242,16 @@ class OrderBook:
         start = first
         for g, group in enumerate(groups):
             lines = range(start, start + len(group))
-            units = sum(ln["units"][i] for i in lines)
-            back = sum(ln["to_return"][i] for i in lines)
+            units = sum(ln.units[i] for i in lines)
+            back = sum(ln.to_return[i] for i in lines)
             if g == 0:
                 part = oid
-                o["n_lines"][oid] = len(group)
-                o["units"][oid] = units
-                o["units_to_return"][oid] = back
+                o.n_lines[oid] = len(group)
+                o.units[oid] = units
+                o.units_to_return[oid] = back
             else:
                 part = self._n
-                row = {c: np.array([o[c][oid]]) for c in copied}
+                row = {c: np.array([self.orders.cols[c][oid]]) for c in copied}
                 row |= {
                     "first_line": np.array([start]),
                     "n_lines": np.array([len(group)]),
@@ -193,7 +263,7 @@ class OrderBook:
                 self._n += 1
                 parts.append(part)
             for i in lines:
-                ln["order_id"][i] = part
+                ln.order_id[i] = part
             start += len(group)
         return parts
 

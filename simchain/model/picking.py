@@ -16,33 +16,37 @@ Either a whole order's `pick_time` (one draw per order), or `travel` for the tou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from simchain.model.orders import OrderBook
+from simchain.scenario.distributions import Sampler
 from simchain.scenario.schema import Pickers, Scenario
-from simchain.streams import Streams
 
 Work = Callable[[list[int]], float]
 
 
-def pick_work(sc: Scenario, warehouse: str, streams: Streams, book: OrderBook) -> Work:
-    """The hours a tour of orders takes at a warehouse's pickers."""
-    spec = sc.warehouses[warehouse].pickers
-    assert spec is not None
-    if spec.pick_time is not None:
-        draw = streams.sampler(f"pick_time/{warehouse}", spec.pick_time)
+def pick_work(
+    spec: Pickers,
+    pick_time: Sampler | None,
+    travel: Sampler | None,
+    handle: Sampler | None,
+    abc_classes: Sequence[str | None],
+    book: OrderBook,
+) -> Work:
+    """The hours a tour of orders takes at a warehouse's pickers: one `pick_time` draw per
+    order, or one `travel` draw per tour and one `handle` draw per line."""
+    if pick_time is not None:
+        draw = pick_time
         speedup = spec.speedup
 
         def per_order(tour: list[int]) -> float:
             return sum(draw() for _ in tour) / speedup
 
         return per_order
-    assert spec.travel is not None and spec.per_line is not None
-    travel = streams.sampler(f"pick_travel/{warehouse}", spec.travel)
-    handle = streams.sampler(f"pick_line/{warehouse}", spec.per_line)
-    walk = [1.0 - spec.slotting.get(s.abc_class or "", 0.0) for s in sc.skus.values()]
+    assert travel is not None and handle is not None
+    walk = [1.0 - spec.slotting.get(c or "", 0.0) for c in abc_classes]
     slotted = any(w != 1.0 for w in walk)
     zones = spec.zones if spec.method == "zone" else 0
     speedup = spec.speedup
@@ -52,10 +56,10 @@ def pick_work(sc: Scenario, warehouse: str, streams: Streams, book: OrderBook) -
         lines = 0
         far = 0.0
         for oid in tour:
-            first, n = o["first_line"][oid], o["n_lines"][oid]
+            first, n = o.first_line[oid], o.n_lines[oid]
             lines += n
             if slotted:
-                skus = ln["sku"]
+                skus = ln.sku
                 far = max(far, max(walk[skus[i]] for i in range(first, first + n)))
         handling = sum(handle() for _ in range(lines))
         share = far if slotted else 1.0

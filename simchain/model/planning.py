@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 from simpy.events import Timeout
 
+from simchain.model.network import Network
+from simchain.model.warehouses import Warehouse
 from simchain.policies.stocking import Levels, PlanInputs, PlannedPolicy
 from simchain.recording import Columns
 from simchain.timebase import HOURS_PER_DAY, date_to_clock
-
-if TYPE_CHECKING:
-    from simchain.model.network import SupplyChain
-    from simchain.model.warehouses import Warehouse
-
 
 LEVEL_COLUMNS = {
     "time": "d",
@@ -34,33 +31,19 @@ LEVEL_COLUMNS = {
 
 
 class Planner:
-    def __init__(self, chain: SupplyChain):
-        sc = chain.scenario
-        self.chain = chain
+    """The planner during a run. Owns the levels log; changes adaptive policies' levels
+    (`Levels` rules of the warehouses); reads the forecast. Calls a warehouse to review after
+    a replan."""
+
+    def __init__(self, network: Network, env: simpy.Environment):
+        sc = network.scenario
+        self.net = network
+        self.env = env
         self.log = Columns(LEVEL_COLUMNS)  # each change of an adaptive policy's levels
-        names = chain.warehouse_names
-        self.regions_of: list[list[str]] = [[] for _ in names]
-        for r, cands in enumerate(chain.nearest_first):
-            self.regions_of[cands[0]].append(chain.region_names[r])
-        self.downstream: list[list[int]] = [
-            [d for d in range(len(names)) if chain.upstream[d] is w] for w in chain.warehouses
-        ]
-        self.lead_time: list[tuple[float, float]] = []
-        for w, name in enumerate(names):
-            up = chain.upstream[w]
-            if up is not None:
-                dist = sc.lanes[up.name][name].transit_time
-                self.lead_time.append((dist.mean_value(), dist.variance_value()))
-                continue
-            sup = sc.suppliers[chain.sources[w][0].name]
-            mean, var = sup.lead_time.mean_value(), sup.lead_time.variance_value()
-            rel = sup.reliability
-            if rel is not None:  # a mixture: on time, or late by `delay`
-                p, d = rel.late_share, rel.delay
-                mean += p * d.mean_value()
-                var += p * d.variance_value() + p * (1 - p) * d.mean_value() ** 2
-            self.lead_time.append((mean, var))
-        self.variance_to_mean = [self._variance_to_mean(w) for w in range(len(names))]
+        self.regions_of: list[list[str]] = [[] for _ in network.warehouses]
+        for region in network.regions:
+            self.regions_of[region.nearest_first[0]].append(region.name)
+        self.variance_to_mean = [self._variance_to_mean(w.index) for w in network.warehouses]
         start = sc.calendar.start
         self.clock = functools.partial(date_to_clock, start)
         self.events = {
@@ -68,26 +51,15 @@ class Planner:
             for name, ev in sc.events.items()
         }
 
-    def lookahead(self) -> float:
-        """How far past the horizon plans look: the longest protection interval, plus the
-        time until the next recomputation."""
-        longest = 0.0
-        for wh in self.chain.warehouses:
-            for policy in wh.policies:
-                if isinstance(policy, PlannedPolicy):
-                    span = self.lead_time[wh.index][0] + (policy.review_period or 0.0)
-                    longest = max(longest, span + policy.recompute_every)
-        return longest
-
     def _regions_under(self, w: int) -> list[str]:
         out = list(self.regions_of[w])
-        for d in self.downstream[w]:
+        for d in self.net.warehouses[w].downstream:
             out += self._regions_under(d)
         return out
 
     def _variance_to_mean(self, w: int) -> float:
         """E[X^2] / E[X] of units per line X, weighted by the regions' order volumes."""
-        sc = self.chain.scenario
+        sc = self.net.scenario
         num = den = 0.0
         for region in self._regions_under(w):
             demand = sc.regions[region].demand
@@ -100,20 +72,20 @@ class Planner:
 
     def forecast(self, w: int, sku: int, t0: float, t1: float) -> float:
         """Forecast units warehouse `w` must supply over [t0, t1)."""
-        f = self.chain.forecast
+        f = self.net.forecast
         total = sum(f.units(region, sku, t0, t1) for region in self.regions_of[w])
-        return total + sum(self.forecast(d, sku, t0, t1) for d in self.downstream[w])
+        return total + sum(self.forecast(d, sku, t0, t1) for d in self.net.warehouses[w].downstream)
 
     def inputs(self, w: int, sku: int) -> PlanInputs:
-        mean, var = self.lead_time[w]
+        mean, var = self.net.warehouses[w].lead_time
         return PlanInputs(
-            now=self.chain.env.now,
+            now=self.env.now,
             forecast=functools.partial(self.forecast, w, sku),
             lead_time_mean=mean,
             lead_time_var=var,
             variance_to_mean=self.variance_to_mean[w],
-            forecast_cv=self.chain.forecast.cv,
-            abc_class=self.chain.scenario.skus[self.chain.sku_names[sku]].abc_class,
+            forecast_cv=self.net.forecast.cv,
+            abc_class=self.net.abc_classes[sku],
             clock=self.clock,
             events=self.events,
         )
@@ -133,7 +105,7 @@ class Planner:
             return
         rule.reorder_point, rule.order_up_to = reorder_point, order_up_to
         c = self.log.cols
-        c["time"].append(self.chain.env.now)
+        c["time"].append(self.env.now)
         c["warehouse"].append(wh.index)
         c["sku"].append(sku)
         c["reorder_point"].append(reorder_point)
@@ -145,10 +117,7 @@ class Planner:
         """Every `period`, recompute the levels of some SKUs; continuous-review SKUs then
         order at once if the new reorder point asks for it."""
         while True:
-            yield Timeout(self.chain.env, period)
+            yield Timeout(self.env, period)
             for s in skus:
                 self.plan(wh, s)
-                before = wh.on_order[s]
-                wh.review(s)
-                if wh.on_order[s] != before:
-                    wh.log(s)
+                wh.review_and_log(s)

@@ -4,9 +4,12 @@ Ledger per SKU: `on_hand` (free stock, not yet allocated to an order), `backorde
 owed to customer lines and to downstream transfer orders), `on_order` (units ordered upstream,
 not yet received). Inventory position = on_hand + on_order - backorders.
 
-Event-order convention (the validation tests rely on it): an arriving demand is served from
-`on_hand` at its arrival instant, before any receipt at the same instant; the stocking policy
-is asked right after the demand is booked; a receipt fills the oldest backorders first.
+Event-order convention (the validation tests rely on it, and this module enforces it): an
+arriving demand is served from `on_hand` at its arrival instant, before any receipt at the
+same instant (`allocate` runs in the arrival's own event, receipts in theirs, and a customer
+arrival is scheduled before the receipt of the same instant); the stocking policy is asked
+right after the demand is booked (`position_fell` inside `allocate`); a receipt fills the
+oldest backorders first (`receive` works the `waiting` queue from its front).
 
 Speed: an order in stock with a free picker costs one event (the pick) and one more per
 staffed stage; an order waits in a queue, never in a SimPy process.
@@ -16,38 +19,80 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import Timeout
 
 from simchain.model import orders as st
-from simchain.model.picking import mean_lines, mean_pick_hours, pick_work
+from simchain.model.network import WarehouseNode
+from simchain.model.orders import OrderBook
+from simchain.model.picking import mean_pick_hours, pick_work
 from simchain.model.receiving import Receiving
 from simchain.model.stations import Station
-from simchain.policies.stocking import AdaptivePolicy, Levels, OrderRule, StockingPolicy
-from simchain.scenario.schema import Packers, Pickers
-
-if TYPE_CHECKING:
-    from simchain.model.network import SupplyChain
+from simchain.policies.stocking import AdaptivePolicy, Levels, OrderRule
+from simchain.recording import Columns
 
 LINE = 0  # a claim by a customer order line
 TRANSFER = 1  # a claim by a downstream warehouse's transfer order
 
 
+@dataclass(slots=True)
+class Claim:
+    """Units owed from a SKU's stock, waiting in its backorder queue (oldest first)."""
+
+    kind: int  # LINE or TRANSFER
+    ref: int  # the line id, or the transfer's replenishment id
+    owed: int  # 0 once filled or withdrawn by a cancelled order
+
+
+class Replenisher(Protocol):
+    """Where a warehouse's orders upstream go (the replenishment actor)."""
+
+    def replenish(self, wh: Warehouse, sku: int, quantity: int) -> None: ...
+
+    def transship(self, wh: Warehouse, sku: int) -> None: ...
+
+    def ship_transfer(self, rid: int, quantity: int) -> None: ...
+
+
+class Shipper(Protocol):
+    """Who takes a packed order (the transport actor)."""
+
+    def ship_order(self, oid: int, warehouse: int) -> None: ...
+
+
 class Warehouse:
+    """One warehouse during a run. Owns its ledger (on hand, backorders, on order per SKU),
+    its backorder queues, its receiving dock and its picking and packing stations. Changes
+    the order book's allocation and warehouse-stage columns and logs its inventory. Calls the
+    replenisher to order upstream, transship and ship transfers, and the shipper with every
+    packed order."""
+
     def __init__(
         self,
-        chain: SupplyChain,
-        index: int,
-        name: str,
-        policies: list[StockingPolicy],
+        node: WarehouseNode,
+        env: simpy.Environment,
+        book: OrderBook,
+        inventory_log: Columns,
+        replenishment_log: Columns,
+        replenisher: Replenisher,
+        shipper: Shipper,
+        prepacked: Sequence[bool],
+        abc_classes: Sequence[str | None],
+        mean_lines_per_order: float,
     ):
-        self.chain = chain
-        self.env = chain.env
-        self.index = index
-        self.name = name
+        self.node = node
+        self.env = env
+        self.book = book
+        self.index = node.index
+        self.name = node.name
+        self.replenisher = replenisher
+        self.shipper = shipper
+        self.prepacked = prepacked
+        policies = node.policies
         n = len(policies)
         self.policies = policies
         # What the warehouse asks per SKU: the policy, or an adaptive policy's current levels.
@@ -66,14 +111,22 @@ class Warehouse:
         self.customer_backorders = [0] * n  # the part of `backorders` owed to customers
         # Units asked of it (lines, transfers) since the last midnight: a moving_average's day.
         self.asked = [0] * n
-        self.waiting: list[deque[list[int]]] = [deque() for _ in range(n)]
+        self.waiting: list[deque[Claim]] = [deque() for _ in range(n)]
         # Picking and packing stations; none: the stage takes no time.
-        self.pickers = self._station("pickers")
-        self.packers = self._station("packers")
-        self.receiving = Receiving(self)
+        self.pickers = self._pickers(abc_classes, mean_lines_per_order)
+        self.packers = self._packers()
+        spec = node.spec
+        self.receiving = Receiving(
+            env,
+            self,
+            replenishment_log,
+            node.staffing.get("receivers"),
+            spec.receivers.units_per_hour if spec.receivers is not None else 0.0,
+            spec.storage_capacity,
+        )
         # Open backorder claims of customer lines, so a cancelled order can withdraw them.
-        self.line_claims: dict[int, list[int]] = {}
-        log = chain.inventory_log.cols
+        self.line_claims: dict[int, Claim] = {}
+        log = inventory_log.cols
         self._log_t = log["time"].append
         self._log_w = log["warehouse"].append
         self._log_s = log["sku"].append
@@ -82,45 +135,61 @@ class Warehouse:
         self._log_oo = log["on_order"].append
         self._log_cb = log["customer_backorders"].append
 
-    def _station(self, role: Literal["pickers", "packers"]) -> Station | None:
-        chain = self.chain
-        sc = chain.scenario
-        spec = sc.warehouses[self.name]
-        crew = getattr(spec, role)
+    def link(self, warehouses: Sequence[Warehouse]) -> None:
+        """Know the other warehouses by object: downstream, siblings and watchers."""
+        node = self.node
+        self.downstream = [warehouses[d] for d in node.downstream]
+        self.siblings = [warehouses[s] for s in node.siblings]
+        self.watchers = [[warehouses[u] for u in ups] for ups in node.watchers]
+
+    def _queue_key(self) -> Callable[[int], float] | None:
+        """The order in which waiting orders are taken, by the warehouse's priority."""
+        o = self.book.o
+        priority = self.node.spec.priority
+        if priority == "earliest_promise":
+            return o.promised.__getitem__
+        if priority == "premium_first":
+            # Rounded: promised - created carries float noise that would break FIFO in a class.
+            return lambda oid: round(o.promised[oid] - o.created[oid], 6)
+        return None
+
+    def _pickers(self, abc_classes: Sequence[str | None], lines: float) -> Station | None:
+        node = self.node
+        crew = node.spec.pickers
         if crew is None:
             return None
-        o = chain.book.o
-        key: Callable[[int], float] | None = None
-        if spec.priority == "earliest_promise":
-            key = o["promised"].__getitem__
-        elif spec.priority == "premium_first":
-            # Rounded: promised - created carries float noise that would break FIFO in a class.
-            key = lambda oid: round(o["promised"][oid] - o["created"][oid], 6)  # noqa: E731
-        if role == "pickers":
-            assert isinstance(crew, Pickers)
-            station = Station(
-                self.env,
-                sc.crew_headcount(self.name, role),
-                pick_work(sc, self.name, chain.streams, chain.book),
-                self._pick_started,
-                self._picked,
-                self._not_cancelled,
-                key,
-                crew.orders_per_tour,
-                crew.waves,
-            )
-            station.mean_work = mean_pick_hours(crew, mean_lines(sc))
-            return station
-        assert isinstance(crew, Packers)
-        pack_time = chain.streams.sampler(f"pack_time/{self.name}", crew.pack_time)
+        work = pick_work(
+            crew, node.pick_time, node.pick_travel, node.pick_line, abc_classes, self.book
+        )
         station = Station(
             self.env,
-            sc.crew_headcount(self.name, role),
+            node.staffing["pickers"],
+            work,
+            self._pick_started,
+            self._picked,
+            self._not_cancelled,
+            self._queue_key(),
+            crew.orders_per_tour,
+            crew.waves,
+        )
+        station.mean_work = mean_pick_hours(crew, lines)
+        return station
+
+    def _packers(self) -> Station | None:
+        node = self.node
+        crew = node.spec.packers
+        if crew is None:
+            return None
+        pack_time = node.pack_time
+        assert pack_time is not None
+        station = Station(
+            self.env,
+            node.staffing["packers"],
             lambda tour: pack_time(),
             self._pack_started,
             self._packed,
             lambda oid: True,
-            key,
+            self._queue_key(),
         )
         station.mean_work = crew.pack_time.mean_value()
         return station
@@ -173,24 +242,27 @@ class Warehouse:
         pos = self.echelon_position(sku) if self.echelon[sku] else self.position(sku)
         q = self.rules[sku].order_quantity(pos)
         if q > 0:
-            self.chain.replenish(self, sku, q)
+            self.replenisher.replenish(self, sku, q)
+
+    def review_and_log(self, sku: int, scheduled: bool = False) -> None:
+        """Review one SKU and log the ledger if the review ordered something."""
+        before = self.on_order[sku]
+        self.review(sku, scheduled)
+        if self.on_order[sku] != before:
+            self.log(sku)
 
     def position_fell(self, sku: int) -> None:
         """Demand (or a rejected receipt) lowered the position: this warehouse reviews, and so
         do the upstream ones watching its echelon."""
         self.review(sku)
         for up in self.watchers[sku]:
-            before = up.on_order[sku]
-            up.review(sku)
-            if up.on_order[sku] != before:
-                up.log(sku)
+            up.review_and_log(sku)
 
     def allocate(self, oid: int, lost_sales: bool) -> None:
         """Serve a new customer order from stock; backorder or lose what is short."""
-        book = self.chain.book
-        o, ln = book.o, book.ln
-        first = o["first_line"][oid]
-        n = o["n_lines"][oid]
+        o, ln = self.book.o, self.book.ln
+        first = o.first_line[oid]
+        n = o.n_lines[oid]
         now = self.env.now
         on_hand = self.on_hand
         asked = self.asked
@@ -198,45 +270,56 @@ class Warehouse:
         served = 0
         lost = 0
         for line in range(first, first + n):
-            s = ln["sku"][line]
-            u = ln["units"][line]
+            s = ln.sku[line]
+            u = ln.units[line]
             asked[s] += u
             take = on_hand[s] if on_hand[s] < u else u
             on_hand[s] -= take
             short = u - take
-            ln["from_stock"][line] = take
+            ln.from_stock[line] = take
             served += take
             if short == 0:
-                ln["filled"][line] = now
+                ln.filled[line] = now
             elif lost_sales:
-                ln["lost"][line] = short
+                ln.lost[line] = short
                 lost += short
-                ln["filled"][line] = now
+                ln.filled[line] = now
             else:
-                ln["backordered"][line] = short
+                ln.backordered[line] = short
                 self.backorders[s] += short
                 self.customer_backorders[s] += short
-                claim = [LINE, line, short]
+                claim = Claim(LINE, line, short)
                 self.waiting[s].append(claim)
                 self.line_claims[line] = claim
                 pending += short
                 if self.siblings:  # before the review: the policy counts what they send
-                    self.chain.transship(self, s)
+                    self.replenisher.transship(self, s)
             self.position_fell(s)
             self.log(s)
-        o["units_from_stock"][oid] = served
-        o["units_backordered"][oid] = pending
-        o["units_lost"][oid] = lost
-        o["pending_units"][oid] = pending
+        o.units_from_stock[oid] = served
+        o.units_backordered[oid] = pending
+        o.units_lost[oid] = lost
+        o.pending_units[oid] = pending
         if self.receiving.dock:  # stock left, or new backorders may take goods waiting
             self.receiving.make_room()
         if pending:
             return
-        o["allocated"][oid] = now
+        o.allocated[oid] = now
         if served:
             self.ready(oid)
         else:
-            o["status"][oid] = st.LOST
+            o.status[oid] = st.LOST
+
+    def _line_filled(self, line: int, units: int, complete: bool) -> None:
+        """Backordered units of a customer line arrived; release the order when all have."""
+        o, ln = self.book.o, self.book.ln
+        oid = ln.order_id[line]
+        if complete:
+            ln.filled[line] = self.env.now
+        o.pending_units[oid] -= units
+        if o.pending_units[oid] == 0:
+            o.allocated[oid] = self.env.now
+            self.ready(oid)
 
     def claim_transfer(self, rid: int, sku: int, quantity: int) -> None:
         """A downstream warehouse's transfer order: ship what is on hand, owe the rest (a
@@ -245,11 +328,11 @@ class Warehouse:
         take = min(self.on_hand[sku], quantity)
         if take:
             self.on_hand[sku] -= take
-            self.chain.ship_transfer(rid, take)
+            self.replenisher.ship_transfer(rid, take)
         short = quantity - take
         if short:
             self.backorders[sku] += short
-            self.waiting[sku].append([TRANSFER, rid, short])
+            self.waiting[sku].append(Claim(TRANSFER, rid, short))
         self.review(sku)
         self.log(sku)
         if self.receiving.dock:
@@ -263,25 +346,24 @@ class Warehouse:
         if not restock:
             self.on_order[sku] -= quantity + rejected
         wait = self.waiting[sku]
-        chain = self.chain
         while wait and self.on_hand[sku] > 0:
             claim = wait[0]
-            if claim[2] == 0:  # withdrawn by a cancelled order
+            if claim.owed == 0:  # withdrawn by a cancelled order
                 wait.popleft()
                 continue
-            take = min(self.on_hand[sku], claim[2])
+            take = min(self.on_hand[sku], claim.owed)
             self.on_hand[sku] -= take
             self.backorders[sku] -= take
-            claim[2] -= take
-            if claim[2] == 0:
+            claim.owed -= take
+            if claim.owed == 0:
                 wait.popleft()
-            if claim[0] == LINE:
+            if claim.kind == LINE:
                 self.customer_backorders[sku] -= take
-                if claim[2] == 0:
-                    del self.line_claims[claim[1]]
-                chain.line_filled(claim[1], take, claim[2] == 0, self)
+                if claim.owed == 0:
+                    del self.line_claims[claim.ref]
+                self._line_filled(claim.ref, take, claim.owed == 0)
             else:
-                chain.ship_transfer(claim[1], take)
+                self.replenisher.ship_transfer(claim.ref, take)
         if rejected:
             self.position_fell(sku)
         self.log(sku)
@@ -305,32 +387,32 @@ class Warehouse:
     def cancel(self, oid: int) -> bool:
         """Cancel an order that has not started picking: withdraw its backorders and put its
         allocated units back on hand. Returns whether it was cancelled."""
-        o = self.chain.book.o
-        status = o["status"][oid]
+        o = self.book.o
+        status = o.status[oid]
         if status not in (st.AWAITING_STOCK, st.AWAITING_PICK) or not math.isnan(
-            o["pick_start"][oid]
+            o.pick_start[oid]
         ):  # picking has started: too late
             return False
-        ln = self.chain.book.ln
-        first = o["first_line"][oid]
+        ln = self.book.ln
+        first = o.first_line[oid]
         touched = set()
-        for line in range(first, first + o["n_lines"][oid]):
-            s = ln["sku"][line]
+        for line in range(first, first + o.n_lines[oid]):
+            s = ln.sku[line]
             owed = 0
             claim = self.line_claims.pop(line, None)
             if claim is not None:
-                owed = claim[2]
-                claim[2] = 0
+                owed = claim.owed
+                claim.owed = 0
                 self.backorders[s] -= owed
                 self.customer_backorders[s] -= owed
-            self.on_hand[s] += ln["units"][line] - ln["lost"][line] - owed
+            self.on_hand[s] += ln.units[line] - ln.lost[line] - owed
             touched.add(s)
         for s in touched:
             # Withdrawn backorders may leave stock that older claims were waiting for.
             self.receive(s, 0, restock=True)
-        o["pending_units"][oid] = 0
-        o["status"][oid] = st.CANCELLED
-        o["cancelled"][oid] = self.env.now
+        o.pending_units[oid] = 0
+        o.status[oid] = st.CANCELLED
+        o.cancelled[oid] = self.env.now
         return True
 
     def reviews(self, period: float, skus: list[int]) -> Generator[simpy.Event, Any, None]:
@@ -338,25 +420,22 @@ class Warehouse:
         while True:
             yield Timeout(self.env, period)
             for s in skus:
-                before = self.on_order[s]
-                self.review(s, scheduled=True)
-                if self.on_order[s] != before:
-                    self.log(s)
+                self.review_and_log(s, scheduled=True)
 
     # --- picking and packing -----------------------------------------------------------
 
     def ready(self, oid: int) -> None:
         """An order whose stock is all allocated goes to picking (pre-packed ones skip
         picking and packing)."""
-        o = self.chain.book.o
-        o["status"][oid] = st.AWAITING_PICK
-        event = o["presale_event"][oid]
-        if event >= 0 and self.chain.prepacked[event]:
-            o["pick_start"][oid] = o["picked"][oid] = o["pack_start"][oid] = self.env.now
-            o["packed"][oid] = self.env.now
-            self.chain.ship_order(oid, self)
+        o = self.book.o
+        o.status[oid] = st.AWAITING_PICK
+        event = o.presale_event[oid]
+        if event >= 0 and self.prepacked[event]:
+            o.pick_start[oid] = o.picked[oid] = o.pack_start[oid] = self.env.now
+            o.packed[oid] = self.env.now
+            self.shipper.ship_order(oid, self.index)
         elif self.pickers is None:
-            o["pick_start"][oid] = o["picked"][oid] = self.env.now
+            o.pick_start[oid] = o.picked[oid] = self.env.now
             self._to_packing(oid)
         else:
             self.pickers.add(oid)
@@ -366,37 +445,37 @@ class Warehouse:
         return 0.0 if self.pickers is None else self.pickers.wait()
 
     def _pick_started(self, tour: list[int]) -> None:
-        o = self.chain.book.o
+        o = self.book.o
         now, size = self.env.now, len(tour)
         for oid in tour:
-            o["pick_start"][oid] = now
-            o["tour_orders"][oid] = size
+            o.pick_start[oid] = now
+            o.tour_orders[oid] = size
 
     def _picked(self, tour: list[int]) -> None:
-        picked = self.chain.book.o["picked"]
+        picked = self.book.o.picked
         for oid in tour:
             picked[oid] = self.env.now
             self._to_packing(oid)
 
     def _to_packing(self, oid: int) -> None:
-        o = self.chain.book.o
+        o = self.book.o
         if self.packers is None:
-            o["pack_start"][oid] = o["packed"][oid] = self.env.now
-            self.chain.ship_order(oid, self)
+            o.pack_start[oid] = o.packed[oid] = self.env.now
+            self.shipper.ship_order(oid, self.index)
         else:
-            o["status"][oid] = st.AWAITING_PACK
+            o.status[oid] = st.AWAITING_PACK
             self.packers.add(oid)
 
     def _pack_started(self, tour: list[int]) -> None:
-        pack_start = self.chain.book.o["pack_start"]
+        pack_start = self.book.o.pack_start
         for oid in tour:
             pack_start[oid] = self.env.now
 
     def _packed(self, tour: list[int]) -> None:
-        packed = self.chain.book.o["packed"]
+        packed = self.book.o.packed
         for oid in tour:
             packed[oid] = self.env.now
-            self.chain.ship_order(oid, self)
+            self.shipper.ship_order(oid, self.index)
 
     def _not_cancelled(self, oid: int) -> bool:
-        return bool(self.chain.book.o["status"][oid] != st.CANCELLED)
+        return bool(self.book.o.status[oid] != st.CANCELLED)
