@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,12 +35,33 @@ def _category(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(names)))
 
 
+Stamps = Callable[[np.ndarray], np.ndarray]  # clock hours -> calendar timestamps
+
+
 def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     """The run's tables: orders, order_lines, inventory, replenishments, returns, losses,
     levels, forecast, shipments (truck departures on scheduled lanes)."""
+    start: dt.date = chain.network.start
+
+    def ts(hours: np.ndarray) -> np.ndarray:
+        return clock_to_timestamps(start, hours)
+
+    return {
+        "orders": _orders(chain, ts),
+        "order_lines": _order_lines(chain, ts),
+        "inventory": _inventory(chain, ts),
+        "replenishments": _replenishments(chain, ts),
+        "returns": _returns(chain, ts),
+        "losses": _losses(chain, ts),
+        "levels": _levels(chain, ts),
+        "forecast": chain.network.forecast.table(start),
+        "shipments": _shipments(chain, ts),
+    }
+
+
+def _orders(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """One row per customer order (split parts included), its stages and costs."""
     net = chain.network
-    start: dt.date = net.start
-    ts = lambda hours: clock_to_timestamps(start, hours)  # noqa: E731
     o = chain.book.orders.arrays()
     n = len(o["created"])
     orders = pd.DataFrame({"order_id": np.arange(n, dtype=np.int64)})
@@ -65,7 +86,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     orders["deposit"] = ts(o["deposit"])
     status_names = [STATUS_NAMES[k] for k in sorted(STATUS_NAMES)]
     orders["status"] = _category(o["status"], status_names)
+    return orders
 
+
+def _order_lines(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """One row per order line: what came from stock, was backordered or lost."""
+    net = chain.network
     ln = chain.book.lines.arrays()
     lines = pd.DataFrame(
         {
@@ -78,7 +104,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "filled": ts(ln["filled"]),
         }
     )
+    return lines
 
+
+def _inventory(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """The ledger of every (warehouse, SKU) at each change."""
+    net = chain.network
     inv = chain.inventory_log.arrays()
     inventory = pd.DataFrame(
         {
@@ -91,7 +122,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "customer_backorders": inv["customer_backorders"].copy(),
         }
     )
+    return inventory
 
+
+def _replenishments(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """One row per arrival of a replenishment order (and per order still open)."""
+    net = chain.network
     rp = chain.replenishment.log.arrays()
     n_sup = len(net.supplier_names)
     # A transfer comes from the destination's upstream warehouse; any other warehouse source
@@ -119,6 +155,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "waited_for_room": rp["waited_for_room"].copy(),
         }
     )
+    return replenishments
+
+
+def _returns(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """One row per returned line."""
+    net = chain.network
     returns_log = chain.returns.log if chain.returns is not None else Columns(RETURN_COLUMNS)
     rt = returns_log.arrays()
     returns = pd.DataFrame(
@@ -133,6 +175,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "scrapped": rt["scrapped"].copy(),
         }
     )
+    return returns
+
+
+def _losses(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """Stock destroyed by disruptions."""
+    net = chain.network
     ls = chain.losses.log.arrays()
     losses = pd.DataFrame(
         {
@@ -143,6 +191,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "disruption": _category(ls["disruption"], net.disruption_names),
         }
     )
+    return losses
+
+
+def _levels(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """Each change of an adaptive policy's levels."""
+    net = chain.network
     lv = chain.planner.log.arrays()
     levels = pd.DataFrame(
         {
@@ -153,6 +207,12 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "order_up_to": lv["order_up_to"].copy(),
         }
     )
+    return levels
+
+
+def _shipments(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
+    """One row per truck departure of a scheduled lane."""
+    net = chain.network
     sh = chain.transport.log.arrays()
     shipments = pd.DataFrame(
         {
@@ -167,14 +227,4 @@ def build_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
             "shipments": sh["shipments"].copy(),
         }
     )
-    return {
-        "orders": orders,
-        "order_lines": lines,
-        "inventory": inventory,
-        "replenishments": replenishments,
-        "returns": returns,
-        "losses": losses,
-        "levels": levels,
-        "forecast": net.forecast.table(start),
-        "shipments": shipments,
-    }
+    return shipments
