@@ -19,6 +19,10 @@ Callback = Callable[[Timeout], None]
 
 
 class Agenda:
+    """Far-future timeouts of a run, bucketed by hour. Owns the buckets and one ticking
+    process; changes nothing else. Calls each entry's callback through the SimPy timeout it
+    becomes, at the exact due time, in scheduling order."""
+
     def __init__(self, env: simpy.Environment, bucket_hours: float = 1.0):
         self.env = env
         self.width = bucket_hours

@@ -21,7 +21,8 @@ from simchain.timebase import HOURS_PER_DAY, date_to_clock
 
 class LaneGate:
     """A lane's disruptions: when a shipment handed over now can leave (closures hold it until
-    the lane reopens), and the transit-time factor for a trip leaving at a time."""
+    the lane reopens), and the transit-time factor for a trip leaving at a time. Pure: built
+    once from the dated disruptions, asked by transport."""
 
     def __init__(self, disruptions: Sequence[Disruption], start: dt.date):
         def span(d: Disruption) -> tuple[float, float]:
@@ -48,6 +49,9 @@ class LaneGate:
 
 
 class Couriers:
+    """A region's last-mile capacity during a run: owns the deliveries booked per day;
+    `delivery_time` books one and says when it happens. Calls no one (transport asks)."""
+
     def __init__(self, capacity_on: Callable[[dt.date], float], start: dt.date):
         self.capacity_on = capacity_on
         self.start = start
@@ -94,7 +98,8 @@ class Truck:
 class Schedule:
     """A lane's scheduled departures with room per departure (whole units), booked in
     hand-over order: a shipment takes the first departures at or after it is ready that have
-    room; a large one is split over several.
+    room; a large one is split over several. Owns the timetable, the room left and the
+    loaded trucks; transport books it and schedules the trucks' arrivals.
 
     With a `transit` sampler every departure of the timetable takes one draw, in departure
     order, as the timetable is built: the k-th departure always gets the k-th draw of the

@@ -57,6 +57,8 @@ LOSS_COLUMNS = {"time": "d", "warehouse": "h", "sku": "i", "units": "q", "disrup
 
 
 class StockLoss(NamedTuple):
+    """A disruption's stock loss: which warehouses lose which share of their free stock."""
+
     disruption: int
     warehouses: list[Warehouse]
     share: float

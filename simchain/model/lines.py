@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 class FluidLine:
     """Rate `rates[i]` (work per hour; 0 = closed, inf = instant) holds from `times[i]` until
-    `times[i + 1]`, the last one forever; before `times[0]` the first rate holds."""
+    `times[i + 1]`, the last one forever; before `times[0]` the first rate holds. Owns only
+    `free_at`, the end of the work booked so far (a supplier's production line, a dock's
+    receivers)."""
 
     def __init__(self, times: Sequence[float], rates: Sequence[float]):
         if len(times) != len(rates) or not times:

@@ -33,6 +33,8 @@ class Stock(Protocol):
 
 
 class Receipt(NamedTuple):
+    """Good units of a receipt being checked in."""
+
     sku: int
     units: int
     row: int  # its replenishment log row

@@ -14,6 +14,10 @@ from simchain.streams import Streams
 
 
 class ServiceClasses:
+    """The service classes of a run (`names`, standard first) and each region's mix. Owns
+    one random stream per region with declared classes; pure otherwise: `draw` returns
+    codes and promises for a batch of orders, the customers actor records them."""
+
     def __init__(self, sc: Scenario, streams: Streams):
         self.names = [STANDARD]
         for region in sc.regions.values():

@@ -28,7 +28,12 @@ class Station:
     """A crew working orders. `work(tour)` is the hours a tour takes; `started(tour)` and
     `finished(tour)` stamp and pass the orders on; `wanted(oid)` says whether a waiting
     order is still to be worked (a cancelled one is skipped); `key(oid)`, if given, orders
-    the queue (smallest first, ties by arrival)."""
+    the queue (smallest first, ties by arrival).
+
+    Owns its queue, its headcount and the busy count; changes nothing else itself: the
+    warehouse's `started` and `finished` callbacks stamp the orders and pass them on. Its
+    processes (`shifts`, `releases`) are started by the runtime when a crew has shifts or
+    waves."""
 
     def __init__(
         self,

@@ -4,12 +4,11 @@ Ledger per SKU: `on_hand` (free stock, not yet allocated to an order), `backorde
 owed to customer lines and to downstream transfer orders), `on_order` (units ordered upstream,
 not yet received). Inventory position = on_hand + on_order - backorders.
 
-Event-order convention (the validation tests rely on it, and this module enforces it): an
-arriving demand is served from `on_hand` at its arrival instant, before any receipt at the
-same instant (`allocate` runs in the arrival's own event, receipts in theirs, and a customer
-arrival is scheduled before the receipt of the same instant); the stocking policy is asked
-right after the demand is booked (`position_fell` inside `allocate`); a receipt fills the
-oldest backorders first (`receive` works the `waiting` queue from its front).
+Event-order convention (the validation tests rely on it): an arriving demand is served from
+`on_hand` at its arrival instant, before any receipt at the same instant (`allocate` runs in
+the arrival's own event and takes stock at once); the stocking policy is asked right after the
+demand is booked (`position_fell`, inside `allocate`, line by line); a receipt fills the
+oldest backorders first (`receive` works each SKU's `waiting` queue from its front).
 
 Speed: an order in stock with a free picker costs one event (the pick) and one more per
 staffed stage; an order waits in a queue, never in a SimPy process.
