@@ -1,9 +1,11 @@
-"""The last mile: a region's couriers deliver at most so many parcels a day.
+"""What carriers book: lane disruptions (`LaneGate`), scheduled departures and their trucks
+(`Schedule`, `Truck`), and a region's couriers (`Couriers`).
 
-Capacity is booked when a parcel is handed to the carrier, for the day the parcel reaches the
-region (shipped + lane transit): on that day if a delivery slot is left, else on the first
-later day with one. A parcel pushed to a later day is delivered at its place in that day's
-queue (the day's deliveries spread evenly over 24 h). No event per parcel beyond its delivery.
+The last mile: a region's couriers deliver at most so many parcels a day. Capacity is booked
+when a parcel is handed to the carrier, for the day the parcel reaches the region (shipped +
+lane transit): on that day if a delivery slot is left, else on the first later day with one.
+A parcel pushed to a later day is delivered at its place in that day's queue (the day's
+deliveries spread evenly over 24 h). No event per parcel beyond its delivery.
 """
 
 from __future__ import annotations
