@@ -3,7 +3,8 @@ columns.
 
 Actors, one job each, each given only its collaborators:
 - customers (`customers.Customers`): arrivals, routing, splitting, patience;
-- warehouses (`warehouses.Warehouse`): ledger, allocation, backorders, receiving, stations;
+- warehouses (`warehouses.Warehouse`): ledger, allocation, backorders, receiving, and its
+  floor (`floor.Floor`: picking and packing stations);
 - replenishment (`replenishment.Replenishment`): purchases, transfers, transshipments,
   with the suppliers (`suppliers.Supplier`);
 - transport (`transport.Transport`): trucks, hubs, the final leg, couriers, delivery;
@@ -201,10 +202,10 @@ class SupplyChain:
                 periods.setdefault(period, []).append(s)
         for period, skus in sorted(periods.items()):
             self.env.process(wh.reviews(period, skus))
-        for station in (wh.pickers, wh.packers):
-            if station is not None and len(station.staffing[0]) > 1:
+        for station in wh.floor.stations():
+            if len(station.staffing[0]) > 1:
                 self.env.process(station.shifts())
-            if station is not None and station.waves is not None:
+            if station.waves is not None:
                 self.env.process(station.releases())
 
 

@@ -44,7 +44,7 @@ class RegionRoutes:
         return self.transits[w]
 
     def pick_wait(self, w: int) -> float:
-        return self.warehouses[w].pick_wait()
+        return self.warehouses[w].floor.pick_wait()
 
 
 class Customers:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from typing import Any, NamedTuple
 
 import simpy
 from simpy.events import Timeout
@@ -68,6 +68,16 @@ class DemandWindow:
         return math.sqrt(max(squares - total * total / n, 0.0) / (n - 1))
 
 
+class AveragedSku(NamedTuple):
+    """One `moving_average` SKU of a warehouse: its policy, its window of observed days and
+    the days of demand its level covers."""
+
+    sku: int
+    policy: MovingAverage
+    window: DemandWindow
+    cover: float
+
+
 class MovingAverages:
     """The per-run state of every `moving_average` SKU: its window, cover and review days.
     Owns the windows; resets the warehouses' asked-today counters and, through the planner,
@@ -82,15 +92,14 @@ class MovingAverages:
             return 0 if up is None else 1 + depth(warehouses[up])
 
         # (warehouse, [(sku, policy, window, cover days)]), the most downstream first.
-        self.stages: list[tuple[Warehouse, list[tuple[int, MovingAverage, DemandWindow, float]]]]
-        self.stages = []
+        self.stages: list[tuple[Warehouse, list[AveragedSku]]] = []
         for wh in sorted(warehouses, key=lambda w: (-depth(w), w.index)):
             mine = []
             for s, policy in enumerate(wh.policies):
                 if isinstance(policy, MovingAverage):
                     window = DemandWindow(policy.window, policy.initial_demand_per_day)
                     cover = policy.cover_days(wh.node.lead_time[0])
-                    mine.append((s, policy, window, cover))
+                    mine.append(AveragedSku(s, policy, window, cover))
             if mine:
                 self.stages.append((wh, mine))
 

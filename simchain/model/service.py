@@ -7,10 +7,22 @@ random sequence as it was.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from simchain.scenario.schema import STANDARD, Scenario
 from simchain.streams import Streams
+
+
+class ClassMix(NamedTuple):
+    """A region's service classes: codes (standard first), cumulative shares of the declared
+    ones, hours promised per class, and the stream drawing them (None: standard only)."""
+
+    codes: np.ndarray
+    edges: np.ndarray
+    promise: np.ndarray
+    rng: np.random.Generator | None
 
 
 class ServiceClasses:
@@ -24,14 +36,14 @@ class ServiceClasses:
             for name in region.service_classes:
                 if name not in self.names:
                     self.names.append(name)
-        self.mix = []
+        self.mix: list[ClassMix] = []
         for name, region in sc.regions.items():
             classes = region.promises()
             codes = np.array([self.names.index(c) for c, _, _ in classes], dtype=np.int8)
             edges = np.cumsum([share for _, share, _ in classes[1:]])
             promise = np.array([hours for _, _, hours in classes])
             rng = streams.rng(f"service/{name}") if region.service_classes else None
-            self.mix.append((codes, edges, promise, rng))
+            self.mix.append(ClassMix(codes, edges, promise, rng))
 
     def draw(self, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(class code, hours promised) for orders of the given regions, in order."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,11 +26,10 @@ import simpy
 from simpy.events import Timeout
 
 from simchain.model import orders as st
+from simchain.model.floor import Floor, Shipper
 from simchain.model.network import WarehouseNode
 from simchain.model.orders import OrderBook
-from simchain.model.picking import mean_pick_hours, pick_work
 from simchain.model.receiving import Receiving
-from simchain.model.stations import Station
 from simchain.policies.stocking import AdaptivePolicy, Levels, OrderRule
 from simchain.recording import Columns
 
@@ -57,18 +56,12 @@ class Replenisher(Protocol):
     def ship_transfer(self, rid: int, quantity: int) -> None: ...
 
 
-class Shipper(Protocol):
-    """Who takes a packed order (the transport actor)."""
-
-    def ship_order(self, oid: int, warehouse: int) -> None: ...
-
-
 class Warehouse:
     """One warehouse during a run. Owns its ledger (on hand, backorders, on order per SKU),
-    its backorder queues, its receiving dock and its picking and packing stations. Changes
-    the order book's allocation and warehouse-stage columns and logs its inventory. Calls the
-    replenisher to order upstream, transship and ship transfers, and the shipper with every
-    packed order."""
+    its backorder queues, its receiving dock (`receiving`) and its floor (`floor`: picking and
+    packing). Changes the order book's allocation columns and logs its inventory. Calls the
+    replenisher to order upstream, transship and ship transfers, and its floor with every
+    order whose stock is all allocated."""
 
     def __init__(
         self,
@@ -89,8 +82,6 @@ class Warehouse:
         self.index = node.index
         self.name = node.name
         self.replenisher = replenisher
-        self.shipper = shipper
-        self.prepacked = prepacked
         policies = node.policies
         n = len(policies)
         self.policies = policies
@@ -111,9 +102,7 @@ class Warehouse:
         # Units asked of it (lines, transfers) since the last midnight: a moving_average's day.
         self.asked = [0] * n
         self.waiting: list[deque[Claim]] = [deque() for _ in range(n)]
-        # Picking and packing stations; none: the stage takes no time.
-        self.pickers = self._pickers(abc_classes, mean_lines_per_order)
-        self.packers = self._packers()
+        self.floor = Floor(node, env, book, shipper, prepacked, abc_classes, mean_lines_per_order)
         spec = node.spec
         self.receiving = Receiving(
             env,
@@ -140,58 +129,6 @@ class Warehouse:
         self.downstream = [warehouses[d] for d in node.downstream]
         self.siblings = [warehouses[s] for s in node.siblings]
         self.watchers = [[warehouses[u] for u in ups] for ups in node.watchers]
-
-    def _queue_key(self) -> Callable[[int], float] | None:
-        """The order in which waiting orders are taken, by the warehouse's priority."""
-        o = self.book.o
-        priority = self.node.spec.priority
-        if priority == "earliest_promise":
-            return o.promised.__getitem__
-        if priority == "premium_first":
-            # Rounded: promised - created carries float noise that would break FIFO in a class.
-            return lambda oid: round(o.promised[oid] - o.created[oid], 6)
-        return None
-
-    def _pickers(self, abc_classes: Sequence[str | None], lines: float) -> Station | None:
-        node = self.node
-        crew = node.spec.pickers
-        if crew is None:
-            return None
-        work = pick_work(
-            crew, node.pick_time, node.pick_travel, node.pick_line, abc_classes, self.book
-        )
-        station = Station(
-            self.env,
-            node.staffing["pickers"],
-            work,
-            self._pick_started,
-            self._picked,
-            self._not_cancelled,
-            self._queue_key(),
-            crew.orders_per_tour,
-            crew.waves,
-        )
-        station.mean_work = mean_pick_hours(crew, lines)
-        return station
-
-    def _packers(self) -> Station | None:
-        node = self.node
-        crew = node.spec.packers
-        if crew is None:
-            return None
-        pack_time = node.pack_time
-        assert pack_time is not None
-        station = Station(
-            self.env,
-            node.staffing["packers"],
-            lambda tour: pack_time(),
-            self._pack_started,
-            self._packed,
-            lambda oid: True,
-            self._queue_key(),
-        )
-        station.mean_work = crew.pack_time.mean_value()
-        return station
 
     # --- ledger ---------------------------------------------------------------------------
 
@@ -305,7 +242,7 @@ class Warehouse:
             return
         o.allocated[oid] = now
         if served:
-            self.ready(oid)
+            self.floor.ready(oid)
         else:
             o.status[oid] = st.LOST
 
@@ -318,7 +255,7 @@ class Warehouse:
         o.pending_units[oid] -= units
         if o.pending_units[oid] == 0:
             o.allocated[oid] = self.env.now
-            self.ready(oid)
+            self.floor.ready(oid)
 
     def claim_transfer(self, rid: int, sku: int, quantity: int) -> None:
         """A downstream warehouse's transfer order: ship what is on hand, owe the rest (a
@@ -420,61 +357,3 @@ class Warehouse:
             yield Timeout(self.env, period)
             for s in skus:
                 self.review_and_log(s, scheduled=True)
-
-    # --- picking and packing -----------------------------------------------------------
-
-    def ready(self, oid: int) -> None:
-        """An order whose stock is all allocated goes to picking (pre-packed ones skip
-        picking and packing)."""
-        o = self.book.o
-        o.status[oid] = st.AWAITING_PICK
-        event = o.presale_event[oid]
-        if event >= 0 and self.prepacked[event]:
-            o.pick_start[oid] = o.picked[oid] = o.pack_start[oid] = self.env.now
-            o.packed[oid] = self.env.now
-            self.shipper.ship_order(oid, self.index)
-        elif self.pickers is None:
-            o.pick_start[oid] = o.picked[oid] = self.env.now
-            self._to_packing(oid)
-        else:
-            self.pickers.add(oid)
-
-    def pick_wait(self) -> float:
-        """Expected hours before a new order's picking starts (0 without a picking stage)."""
-        return 0.0 if self.pickers is None else self.pickers.wait()
-
-    def _pick_started(self, tour: list[int]) -> None:
-        o = self.book.o
-        now, size = self.env.now, len(tour)
-        for oid in tour:
-            o.pick_start[oid] = now
-            o.tour_orders[oid] = size
-
-    def _picked(self, tour: list[int]) -> None:
-        picked = self.book.o.picked
-        for oid in tour:
-            picked[oid] = self.env.now
-            self._to_packing(oid)
-
-    def _to_packing(self, oid: int) -> None:
-        o = self.book.o
-        if self.packers is None:
-            o.pack_start[oid] = o.packed[oid] = self.env.now
-            self.shipper.ship_order(oid, self.index)
-        else:
-            o.status[oid] = st.AWAITING_PACK
-            self.packers.add(oid)
-
-    def _pack_started(self, tour: list[int]) -> None:
-        pack_start = self.book.o.pack_start
-        for oid in tour:
-            pack_start[oid] = self.env.now
-
-    def _packed(self, tour: list[int]) -> None:
-        packed = self.book.o.packed
-        for oid in tour:
-            packed[oid] = self.env.now
-            self.shipper.ship_order(oid, self.index)
-
-    def _not_cancelled(self, oid: int) -> bool:
-        return bool(self.book.o.status[oid] != st.CANCELLED)
