@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,142 +89,95 @@ def _orders(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     return orders
 
 
+def _decode(
+    cols: dict[str, np.ndarray],
+    ts: Stamps,
+    names: Mapping[str, Sequence[str]],
+    times: tuple[str, ...],
+    drop: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """A recorded table as a DataFrame, columns in recorded order: codes as categories of
+    their `names`, clock hours in `times` as timestamps, the rest copied as they are."""
+    out: dict[str, pd.Categorical[str] | np.ndarray] = {}
+    for name, values in cols.items():
+        if name in drop:
+            continue
+        if name in names:
+            out[name] = _category(values, names[name])
+        elif name in times:
+            out[name] = ts(values)
+        else:
+            out[name] = values.copy()
+    return pd.DataFrame(out)
+
+
 def _order_lines(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """One row per order line: what came from stock, was backordered or lost."""
-    net = chain.network
-    ln = chain.book.lines.arrays()
-    lines = pd.DataFrame(
-        {
-            "order_id": ln["order_id"].copy(),
-            "sku": _category(ln["sku"], net.sku_names),
-            "units": ln["units"].copy(),
-            "from_stock": ln["from_stock"].copy(),
-            "backordered": ln["backordered"].copy(),
-            "lost": ln["lost"].copy(),
-            "filled": ts(ln["filled"]),
-        }
-    )
-    return lines
+    names = {"sku": chain.network.sku_names}
+    return _decode(chain.book.lines.arrays(), ts, names, ("filled",), drop=("to_return",))
 
 
 def _inventory(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """The ledger of every (warehouse, SKU) at each change."""
     net = chain.network
-    inv = chain.inventory_log.arrays()
-    inventory = pd.DataFrame(
-        {
-            "time": ts(inv["time"]),
-            "warehouse": _category(inv["warehouse"], net.warehouse_names),
-            "sku": _category(inv["sku"], net.sku_names),
-            "on_hand": inv["on_hand"].copy(),
-            "backorders": inv["backorders"].copy(),
-            "on_order": inv["on_order"].copy(),
-            "customer_backorders": inv["customer_backorders"].copy(),
-        }
-    )
-    return inventory
+    names = {"warehouse": net.warehouse_names, "sku": net.sku_names}
+    return _decode(chain.inventory_log.arrays(), ts, names, ("time",))
 
 
 def _replenishments(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """One row per arrival of a replenishment order (and per order still open)."""
     net = chain.network
     rp = chain.replenishment.log.arrays()
+    names = {
+        "source": net.node_names,
+        "destination": net.warehouse_names,
+        "sku": net.sku_names,
+    }
+    times = ("placed", "shipped", "received", "due", "checked_in", "put_away")
+    table = _decode(rp, ts, names, times)
     n_sup = len(net.supplier_names)
     # A transfer comes from the destination's upstream warehouse; any other warehouse source
     # is a sibling, and the order a transshipment.
     upstream = np.array([-1 if w.upstream is None else n_sup + w.upstream for w in net.warehouses])
     from_upstream = rp["source"] == upstream[rp["destination"].astype(np.int64)]
     kind = np.where(rp["source"] < n_sup, 0, np.where(from_upstream, 1, 2))
-    replenishments = pd.DataFrame(
-        {
-            "order_id": rp["order_id"].copy(),
-            "placed": ts(rp["placed"]),
-            "shipped": ts(rp["shipped"]),
-            "received": ts(rp["received"]),
-            "kind": _category(kind, REPLENISHMENT_KINDS),
-            "source": _category(rp["source"], net.node_names),
-            "destination": _category(rp["destination"], net.warehouse_names),
-            "sku": _category(rp["sku"], net.sku_names),
-            "quantity": rp["quantity"].copy(),
-            "transport_cost": rp["transport_cost"].copy(),
-            "due": ts(rp["due"]),
-            "rejected": rp["rejected"].copy(),
-            "checked_in": ts(rp["checked_in"]),
-            "put_away": ts(rp["put_away"]),
-            "stocked": rp["stocked"].copy(),
-            "waited_for_room": rp["waited_for_room"].copy(),
-        }
-    )
-    return replenishments
+    table.insert(4, "kind", pd.Series(_category(kind, REPLENISHMENT_KINDS)))
+    return table
 
 
 def _returns(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """One row per returned line."""
     net = chain.network
-    returns_log = chain.returns.log if chain.returns is not None else Columns(RETURN_COLUMNS)
-    rt = returns_log.arrays()
-    returns = pd.DataFrame(
-        {
-            "order_id": rt["order_id"].copy(),
-            "warehouse": _category(rt["warehouse"], net.warehouse_names),
-            "sku": _category(rt["sku"], net.sku_names),
-            "units": rt["units"].copy(),
-            "delivered": ts(rt["delivered"]),
-            "back": ts(rt["back"]),
-            "restocked": rt["restocked"].copy(),
-            "scrapped": rt["scrapped"].copy(),
-        }
-    )
-    return returns
+    log = chain.returns.log if chain.returns is not None else Columns(RETURN_COLUMNS)
+    names = {"warehouse": net.warehouse_names, "sku": net.sku_names}
+    return _decode(log.arrays(), ts, names, ("delivered", "back"))
 
 
 def _losses(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """Stock destroyed by disruptions."""
     net = chain.network
-    ls = chain.losses.log.arrays()
-    losses = pd.DataFrame(
-        {
-            "time": ts(ls["time"]),
-            "warehouse": _category(ls["warehouse"], net.warehouse_names),
-            "sku": _category(ls["sku"], net.sku_names),
-            "units": ls["units"].copy(),
-            "disruption": _category(ls["disruption"], net.disruption_names),
-        }
-    )
-    return losses
+    names = {
+        "warehouse": net.warehouse_names,
+        "sku": net.sku_names,
+        "disruption": net.disruption_names,
+    }
+    return _decode(chain.losses.log.arrays(), ts, names, ("time",))
 
 
 def _levels(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """Each change of an adaptive policy's levels."""
     net = chain.network
-    lv = chain.planner.log.arrays()
-    levels = pd.DataFrame(
-        {
-            "time": ts(lv["time"]),
-            "warehouse": _category(lv["warehouse"], net.warehouse_names),
-            "sku": _category(lv["sku"], net.sku_names),
-            "reorder_point": lv["reorder_point"].copy(),
-            "order_up_to": lv["order_up_to"].copy(),
-        }
-    )
-    return levels
+    names = {"warehouse": net.warehouse_names, "sku": net.sku_names}
+    return _decode(chain.planner.log.arrays(), ts, names, ("time",))
 
 
 def _shipments(chain: SupplyChain, ts: Stamps) -> pd.DataFrame:
     """One row per truck departure of a scheduled lane."""
     net = chain.network
-    sh = chain.transport.log.arrays()
-    shipments = pd.DataFrame(
-        {
-            "origin": _category(sh["origin"], net.origin_names),
-            "destination": _category(sh["destination"], net.place_names),
-            "carrier": _category(sh["carrier"], net.carrier_names),
-            "scheduled": ts(sh["scheduled"]),
-            "departure": ts(sh["departure"]),
-            "arrival": ts(sh["arrival"]),
-            "capacity": sh["capacity"].copy(),
-            "units": sh["units"].copy(),
-            "shipments": sh["shipments"].copy(),
-        }
-    )
-    return shipments
+    names = {
+        "origin": net.origin_names,
+        "destination": net.place_names,
+        "carrier": net.carrier_names,
+    }
+    times = ("scheduled", "departure", "arrival")
+    return _decode(chain.transport.log.arrays(), ts, names, times)
