@@ -31,6 +31,7 @@ from simpy.events import Timeout
 
 from simchain.model.agenda import Agenda
 from simchain.model.customers import Customers
+from simchain.model.floor import Floor
 from simchain.model.moving_average import MovingAverages
 from simchain.model.network import Network
 from simchain.model.orders import OrderBook
@@ -145,10 +146,15 @@ class SupplyChain:
             self.inventory_log,
             self.replenishment.log,
             self.replenishment,
-            self.transport,
-            net.prepacked,
-            net.abc_classes,
-            net.mean_lines_per_order,
+            Floor(
+                net.warehouses[w],
+                self.env,
+                self.book,
+                self.transport,
+                net.prepacked,
+                net.abc_classes,
+                net.mean_lines_per_order,
+            ),
         )
 
     def run(self, progress: Progress | None = None) -> None:

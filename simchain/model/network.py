@@ -276,24 +276,18 @@ def _lanes(sc: Scenario, streams: Streams, names: _Names) -> dict[LaneKey, Lane]
         for dest, spec in dests.items():
             hits = sc.lane_disruptions(origin, dest)
             gate = LaneGate(hits, sc.calendar.start) if hits else None
-            key = (w, dest)
-            out[key] = Lane(
-                key,
-                streams.sampler(f"transit/{origin}/{dest}", spec.transit_time),
-                spec.cost_per_unit,
-                spec.cost_per_parcel,
-                gate,
-                spec.departures,
-            )
-            for cname, carrier in spec.carriers.items():
-                key = (w, f"{dest}:{cname}")
-                out[key] = Lane(
-                    key,
-                    streams.sampler(f"transit/{origin}/{dest}/{cname}", carrier.transit_time),
-                    carrier.cost_per_unit,
-                    carrier.cost_per_parcel,
+            services = [(dest, f"{origin}/{dest}", spec)] + [
+                (f"{dest}:{c}", f"{origin}/{dest}/{c}", carrier)
+                for c, carrier in spec.carriers.items()
+            ]
+            for key_dest, stream, service in services:
+                out[(w, key_dest)] = Lane(
+                    (w, key_dest),
+                    streams.sampler(f"transit/{stream}", service.transit_time),
+                    service.cost_per_unit,
+                    service.cost_per_parcel,
                     gate,
-                    carrier.departures,
+                    service.departures,
                 )
     return out
 

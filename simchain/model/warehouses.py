@@ -26,7 +26,7 @@ import simpy
 from simpy.events import Timeout
 
 from simchain.model import orders as st
-from simchain.model.floor import Floor, Shipper
+from simchain.model.floor import Floor
 from simchain.model.network import WarehouseNode
 from simchain.model.orders import OrderBook
 from simchain.model.receiving import Receiving
@@ -71,10 +71,7 @@ class Warehouse:
         inventory_log: Columns,
         replenishment_log: Columns,
         replenisher: Replenisher,
-        shipper: Shipper,
-        prepacked: Sequence[bool],
-        abc_classes: Sequence[str | None],
-        mean_lines_per_order: float,
+        floor: Floor,
     ):
         self.node = node
         self.env = env
@@ -102,7 +99,7 @@ class Warehouse:
         # Units asked of it (lines, transfers) since the last midnight: a moving_average's day.
         self.asked = [0] * n
         self.waiting: list[deque[Claim]] = [deque() for _ in range(n)]
-        self.floor = Floor(node, env, book, shipper, prepacked, abc_classes, mean_lines_per_order)
+        self.floor = floor
         spec = node.spec
         self.receiving = Receiving(
             env,
