@@ -95,49 +95,47 @@ class Nearest(RoutingPolicy):
         return nearest_first[0]
 
 
+class _Ranked(RoutingPolicy):
+    """The in-stock candidate with the best (smallest) rank; else the nearest."""
+
+    def rank(self, routes: Routes) -> Callable[[int], float]:
+        raise NotImplementedError
+
+    def choose(
+        self,
+        nearest_first: Sequence[int],
+        can_serve: Callable[[int], bool],
+        routes: Routes | None = None,
+    ) -> int:
+        assert routes is not None
+        return _best(nearest_first, can_serve, self.rank(routes))
+
+
 @routing.register("cheapest")
-class Cheapest(RoutingPolicy):
+class Cheapest(_Ranked):
     """The warehouse with the cheapest lane that holds every line of the order; else the nearest."""
 
     kind: Literal["cheapest"] = "cheapest"
 
-    def choose(
-        self,
-        nearest_first: Sequence[int],
-        can_serve: Callable[[int], bool],
-        routes: Routes | None = None,
-    ) -> int:
-        assert routes is not None
-        return _best(nearest_first, can_serve, routes.cost)
+    def rank(self, routes: Routes) -> Callable[[int], float]:
+        return routes.cost
 
 
 @routing.register("fastest")
-class Fastest(RoutingPolicy):
+class Fastest(_Ranked):
     """The in-stock warehouse promising the earliest delivery (picking wait + mean transit)."""
 
     kind: Literal["fastest"] = "fastest"
 
-    def choose(
-        self,
-        nearest_first: Sequence[int],
-        can_serve: Callable[[int], bool],
-        routes: Routes | None = None,
-    ) -> int:
-        assert routes is not None
-        return _best(nearest_first, can_serve, lambda w: routes.pick_wait(w) + routes.transit(w))
+    def rank(self, routes: Routes) -> Callable[[int], float]:
+        return lambda w: routes.pick_wait(w) + routes.transit(w)
 
 
 @routing.register("least_loaded")
-class LeastLoaded(RoutingPolicy):
+class LeastLoaded(_Ranked):
     """The in-stock warehouse with the shortest expected picking wait; else the nearest."""
 
     kind: Literal["least_loaded"] = "least_loaded"
 
-    def choose(
-        self,
-        nearest_first: Sequence[int],
-        can_serve: Callable[[int], bool],
-        routes: Routes | None = None,
-    ) -> int:
-        assert routes is not None
-        return _best(nearest_first, can_serve, routes.pick_wait)
+    def rank(self, routes: Routes) -> Callable[[int], float]:
+        return routes.pick_wait

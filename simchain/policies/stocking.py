@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -56,12 +56,11 @@ class StockingPolicy(BaseModel):
         raise NotImplementedError
 
 
-@stocking.register("base_stock")
-class BaseStock(StockingPolicy):
-    """Order-up-to S, one for one: every unit demanded is reordered at once."""
+class _UpToS(StockingPolicy):
+    """Whenever the position is below S, order up to S (each kind declares its own S)."""
 
-    kind: Literal["base_stock"] = "base_stock"
-    S: int = Field(ge=0, le=MAX_UNITS, description="order-up-to level (base-stock level), units")
+    if TYPE_CHECKING:
+        S: int
 
     def order_quantity(self, position: int) -> int:
         return self.S - position if position < self.S else 0
@@ -71,6 +70,14 @@ class BaseStock(StockingPolicy):
 
     def reorder_level(self) -> int:
         return self.S - 1
+
+
+@stocking.register("base_stock")
+class BaseStock(_UpToS):
+    """Order-up-to S, one for one: every unit demanded is reordered at once."""
+
+    kind: Literal["base_stock"] = "base_stock"
+    S: int = Field(ge=0, le=MAX_UNITS, description="order-up-to level (base-stock level), units")
 
 
 @stocking.register("s_S")
@@ -119,21 +126,12 @@ class ReorderPointQuantity(StockingPolicy):
 
 
 @stocking.register("periodic")
-class PeriodicOrderUpTo(StockingPolicy):
+class PeriodicOrderUpTo(_UpToS):
     """(R, S): every review period R, order up to S."""
 
     kind: Literal["periodic"] = "periodic"
     review_period: Duration = Field(gt=0, description="time between reviews")
     S: int = Field(ge=0, le=MAX_UNITS, description="order-up-to level, units")
-
-    def order_quantity(self, position: int) -> int:
-        return self.S - position if position < self.S else 0
-
-    def target_level(self) -> int:
-        return self.S
-
-    def reorder_level(self) -> int:
-        return self.S - 1
 
 
 @stocking.register("min_max")
