@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple, cast
+from typing import cast
 
 import simpy
 from simpy.events import Timeout
@@ -33,7 +33,7 @@ from simchain.model.agenda import Agenda
 from simchain.model.customers import Customers
 from simchain.model.floor import Floor
 from simchain.model.moving_average import MovingAverages
-from simchain.model.network import Network
+from simchain.model.network import Network, StockLossSpec
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.replenishment import Replenishment
@@ -42,7 +42,7 @@ from simchain.model.transport import Transport
 from simchain.model.warehouses import Warehouse
 from simchain.policies.stocking import MovingAverage, PlannedPolicy
 from simchain.recording import Columns
-from simchain.timebase import HOURS_PER_DAY, date_to_clock
+from simchain.timebase import HOURS_PER_DAY
 
 Progress = Callable[[float, int], None]  # (simulated hours, orders so far)
 
@@ -58,14 +58,6 @@ INVENTORY_COLUMNS = {
 LOSS_COLUMNS = {"time": "d", "warehouse": "h", "sku": "i", "units": "q", "disruption": "h"}
 
 
-class StockLoss(NamedTuple):
-    """A disruption's stock loss: which warehouses lose which share of their free stock."""
-
-    disruption: int
-    warehouses: list[Warehouse]
-    share: float
-
-
 class StockLosses:
     """Disruptions that destroy stock (fires, floods). Owns the losses log; takes stock from
     the warehouses hit, through their `lose_stock`."""
@@ -77,27 +69,20 @@ class StockLosses:
         self.log = Columns(LOSS_COLUMNS)
 
     def start(self) -> None:
-        """One event per disruption that destroys stock, at its first instant (a start before
-        the run destroys nothing: the initial stock is what was left)."""
-        sc = self.net.scenario
-        by_name = {w.name: w for w in self.warehouses}
-        for i, d in enumerate(sc.disruptions.values()):
-            hit = [by_name[n] for n in d.nodes if n in by_name]
-            at = date_to_clock(sc.calendar.start, d.window[0])
-            if d.stock_lost > 0 and hit and 0 <= at < self.net.horizon:
-                loss = StockLoss(i, hit, d.stock_lost)
-                Timeout(self.env, at, loss).callbacks.append(self._lost)
+        """One event per loss, at its instant."""
+        for loss in self.net.stock_losses:
+            Timeout(self.env, loss.at, loss).callbacks.append(self._lost)
 
     def _lost(self, event: Timeout) -> None:
-        i, hit, share = cast(StockLoss, event.value)
+        loss = cast(StockLossSpec, event.value)
         c = self.log.cols
-        for wh in hit:
-            for s, units in wh.lose_stock(share):
+        for w in loss.warehouses:
+            for s, units in self.warehouses[w].lose_stock(loss.share):
                 c["time"].append(self.env.now)
-                c["warehouse"].append(wh.index)
+                c["warehouse"].append(w)
                 c["sku"].append(s)
                 c["units"].append(units)
-                c["disruption"].append(i)
+                c["disruption"].append(loss.disruption)
 
 
 class SupplyChain:

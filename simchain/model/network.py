@@ -41,6 +41,7 @@ from simchain.scenario.distributions import UNIT_UNIFORM, Sampler
 from simchain.scenario.paths import best_paths
 from simchain.scenario.schema import Scenario
 from simchain.streams import Streams
+from simchain.timebase import HOURS_PER_DAY, date_to_clock
 
 LaneKey = tuple[int, str]
 """A lane: (origin code, destination name); a lane's other carriers are lanes of their own,
@@ -135,10 +136,22 @@ class Returns:
 
 
 @dataclass(frozen=True, slots=True)
+class StockLossSpec:
+    """A disruption destroying a share of the free stock of some warehouses, at an instant."""
+
+    disruption: int  # disruption code
+    warehouses: tuple[int, ...]
+    at: float  # clock hours
+    share: float
+
+
+@dataclass(frozen=True, slots=True)
 class Network:
     """Everything a run needs from its scenario, computed once (see the module docstring)."""
 
-    scenario: Scenario  # as the run sees it: random disruptions dated
+    # The scenario as the run saw it (random disruptions dated), for the tables and KPIs;
+    # the actors read only the fields below.
+    scenario: Scenario
     horizon: float
     start: dt.date
     sku_names: tuple[str, ...]
@@ -167,6 +180,8 @@ class Network:
     returns: Returns | None  # None: nothing comes back
     demands: tuple[RegionDemand, ...]  # per region code
     forecast: Forecast
+    event_windows: dict[str, tuple[float, float]]  # calendar event -> [start, end) clock hours
+    stock_losses: tuple[StockLossSpec, ...]  # disruptions destroying stock within the run
 
     def __str__(self) -> str:
         lanes = sum(1 for lane in self.lanes.values() if ":" not in lane.key[1])
@@ -211,6 +226,7 @@ def build(scenario: Scenario, streams: Streams) -> Network:
     service = ServiceClasses(sc, streams)
     regions = _regions(sc, names, service)
     events = list(sc.events.values())
+    clock = functools.partial(date_to_clock, sc.calendar.start)
     return Network(
         scenario=sc,
         horizon=sc.calendar.horizon,
@@ -250,6 +266,11 @@ def build(scenario: Scenario, streams: Streams) -> Network:
             for name in names.regions
         ),
         forecast=Forecast(sc, streams, lookahead(warehouses)),
+        event_windows={
+            name: (clock(ev.start), clock(ev.last) + HOURS_PER_DAY)
+            for name, ev in sc.events.items()
+        },
+        stock_losses=_stock_losses(sc, names),
     )
 
 
@@ -461,6 +482,18 @@ def _path(sc: Scenario, nodes: list[str], names: _Names) -> Path:
         cost,
         before,
     )
+
+
+def _stock_losses(sc: Scenario, names: _Names) -> tuple[StockLossSpec, ...]:
+    """Disruptions that destroy stock at warehouses, at their first instant (a start before
+    the run destroys nothing: the initial stock is what was left)."""
+    out = []
+    for i, d in enumerate(sc.disruptions.values()):
+        hit = tuple(names.warehouses.index(n) for n in d.nodes if n in names.warehouses)
+        at = date_to_clock(sc.calendar.start, d.window[0])
+        if d.stock_lost > 0 and hit and 0 <= at < sc.calendar.horizon:
+            out.append(StockLossSpec(i, hit, at, d.stock_lost))
+    return tuple(out)
 
 
 def _presale_transit(name: str, event: schema.Event, streams: Streams) -> Sampler | None:

@@ -15,11 +15,11 @@ from typing import Any
 import simpy
 from simpy.events import Timeout
 
-from simchain.model.network import Network
+from simchain.model.network import Network, RegionNode
 from simchain.model.warehouses import Warehouse
 from simchain.policies.stocking import Levels, PlanInputs, PlannedPolicy
 from simchain.recording import Columns
-from simchain.timebase import HOURS_PER_DAY, date_to_clock
+from simchain.timebase import date_to_clock
 
 LEVEL_COLUMNS = {
     "time": "d",
@@ -36,22 +36,16 @@ class Planner:
     a replan."""
 
     def __init__(self, network: Network, env: simpy.Environment):
-        sc = network.scenario
         self.net = network
         self.env = env
         self.log = Columns(LEVEL_COLUMNS)  # each change of an adaptive policy's levels
-        self.regions_of: list[list[str]] = [[] for _ in network.warehouses]
+        self.regions_of: list[list[RegionNode]] = [[] for _ in network.warehouses]
         for region in network.regions:
-            self.regions_of[region.nearest_first[0]].append(region.name)
+            self.regions_of[region.nearest_first[0]].append(region)
         self.variance_to_mean = [self._variance_to_mean(w.index) for w in network.warehouses]
-        start = sc.calendar.start
-        self.clock = functools.partial(date_to_clock, start)
-        self.events = {
-            name: (self.clock(ev.start), self.clock(ev.last) + HOURS_PER_DAY)
-            for name, ev in sc.events.items()
-        }
+        self.clock = functools.partial(date_to_clock, network.start)
 
-    def _regions_under(self, w: int) -> list[str]:
+    def _regions_under(self, w: int) -> list[RegionNode]:
         out = list(self.regions_of[w])
         for d in self.net.warehouses[w].downstream:
             out += self._regions_under(d)
@@ -59,10 +53,9 @@ class Planner:
 
     def _variance_to_mean(self, w: int) -> float:
         """E[X^2] / E[X] of units per line X, weighted by the regions' order volumes."""
-        sc = self.net.scenario
         num = den = 0.0
         for region in self._regions_under(w):
-            demand = sc.regions[region].demand
+            demand = region.spec.demand
             x = demand.units_per_line
             m = x.mean_value()
             weight = demand.orders_per_day * demand.lines_per_order.mean_value()
@@ -73,7 +66,7 @@ class Planner:
     def forecast(self, w: int, sku: int, t0: float, t1: float) -> float:
         """Forecast units warehouse `w` must supply over [t0, t1)."""
         f = self.net.forecast
-        total = sum(f.units(region, sku, t0, t1) for region in self.regions_of[w])
+        total = sum(f.units(region.name, sku, t0, t1) for region in self.regions_of[w])
         return total + sum(self.forecast(d, sku, t0, t1) for d in self.net.warehouses[w].downstream)
 
     def inputs(self, w: int, sku: int) -> PlanInputs:
@@ -87,7 +80,7 @@ class Planner:
             forecast_cv=self.net.forecast.cv,
             abc_class=self.net.abc_classes[sku],
             clock=self.clock,
-            events=self.events,
+            events=self.net.event_windows,
         )
 
     def plan(self, wh: Warehouse, sku: int) -> None:
