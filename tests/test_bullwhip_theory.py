@@ -31,7 +31,8 @@ from scipy import stats
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import load_text, validate
+from simchain.scenario import load_text
+from tests.builders import product, region, scenario, validated, warehouse
 from tests.test_validation_theory import SEED, assert_covers
 
 Data = dict[str, Any]
@@ -43,29 +44,29 @@ def chain_of(stages: dict[str, tuple[float, Data]], days: int, warm_up: int) -> 
     """Independent single-warehouse chains in one scenario: per name, a supplier with a
     constant lead time (days), a warehouse with the given policy, a region of Poisson orders
     of one unit at `orders_per_day` (in the policy mapping, popped)."""
-    data: Data = {
-        "schema_version": 1,
-        "name": "bullwhip_theory",
-        "calendar": {"start": str(START.date()), "horizon": f"{days}d", "warm_up": f"{warm_up}d"},
-        "skus": {"item": {"unit_cost": 10.0, "price": 20.0}},
-        "suppliers": {},
-        "warehouses": {},
-        "regions": {},
-        "lanes": {},
-    }
+    data = scenario(
+        "bullwhip_theory",
+        start=str(START.date()),
+        horizon=f"{days}d",
+        warm_up=f"{warm_up}d",
+        skus={"item": product(10.0, 20.0)},
+        suppliers={},
+        warehouses={},
+        regions={},
+        lanes={},
+    )
     for name, (lead, policy) in stages.items():
         policy = dict(policy)
         rate = policy.pop("orders_per_day")
         data["suppliers"][f"vendor_{name}"] = {"lead_time": f"{lead:g}d"}
-        data["warehouses"][name] = {
-            "replenished_from": f"vendor_{name}",
-            "initial_stock": "target",
-            "stocking": {"default": {"kind": "moving_average", **policy}},
-        }
-        data["regions"][f"city_{name}"] = {
-            "served_by": [name],
-            "demand": {"orders_per_day": rate, "lines_per_order": 1, "units_per_line": 1},
-        }
+        data["warehouses"][name] = warehouse(
+            {"kind": "moving_average", **policy},
+            replenished_from=f"vendor_{name}",
+            initial_stock="target",
+        )
+        data["regions"][f"city_{name}"] = region(
+            rate, served_by=name, demand={"lines_per_order": 1, "units_per_line": 1}
+        )
         data["lanes"][name] = {f"city_{name}": {"transit_time": "12h"}}
     return data
 
@@ -110,7 +111,7 @@ def test_orders_follow_the_moving_average_recursion_exactly() -> None:
         "initial_demand_per_day": assumed,
         "safety_factor": 0,
     }
-    sc = validate(chain_of({"dc": (lead, policy)}, days, 1), "<test>")
+    sc = validated(chain_of({"dc": (lead, policy)}, days, 1))
     res = simulate(sc, seed=SEED)
     demand, q = demand_and_orders(res, "dc", days)
     cover = lead + 1
@@ -143,21 +144,13 @@ def test_an_upstream_stage_forecasts_from_the_orders_it_receives() -> None:
         1,
     )
     data["suppliers"]["vendor"] = {"lead_time": "3d"}
-    data["warehouses"]["dc"] = {
-        "replenished_from": "vendor",
-        "initial_stock": "target",
-        "stocking": {
-            "default": {
-                "kind": "moving_average",
-                "window": 5,
-                "initial_demand_per_day": 40,
-                "safety_factor": 0,
-            }
-        },
-    }
+    data["warehouses"]["dc"] = warehouse(
+        {"kind": "moving_average", "window": 5, "initial_demand_per_day": 40, "safety_factor": 0},
+        initial_stock="target",
+    )
     data["warehouses"]["fdc"]["replenished_from"] = "dc"
     data["lanes"]["dc"] = {"fdc": {"transit_time": "1d"}}
-    res = simulate(validate(data, "<test>"), seed=SEED)
+    res = simulate(validated(data), seed=SEED)
     _, fdc_orders = demand_and_orders(res, "fdc", days)
     _, dc_orders = demand_and_orders(res, "dc", days)
     # The DC's day t (closed at midnight t) holds the front warehouse's order of midnight t.
@@ -201,7 +194,7 @@ def chen_runs() -> list[Any]:
         )
         for name, lead, window, z, rate in PAIRS
     }
-    sc = validate(chain_of(stages, DAYS, WARM_UP), "<test>")
+    sc = validated(chain_of(stages, DAYS, WARM_UP))
     return [simulate(sc, seed=SEED, replication=r) for r in range(REPLICATIONS)]
 
 
@@ -302,7 +295,7 @@ def test_one_day_window_without_safety_stock_orders_yesterdays_demand_plus_the_c
     days = 40
     policy = {"orders_per_day": 200, "window": 1, "initial_demand_per_day": 200, "cover": "1d"}
     res = simulate(
-        validate(chain_of({"dc": (2.0, {**policy, "safety_factor": 0})}, days, 1), "<test>"),
+        validated(chain_of({"dc": (2.0, {**policy, "safety_factor": 0})}, days, 1)),
         seed=SEED,
     )
     demand, q = demand_and_orders(res, "dc", days)

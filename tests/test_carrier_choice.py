@@ -12,7 +12,7 @@ import pytest
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import validate
+from tests.builders import region, scenario, validated
 
 START = dt.date(2026, 5, 4)
 T0 = pd.Timestamp(START)
@@ -22,7 +22,7 @@ Data = dict[str, Any]
 
 
 def lane_with_express(
-    choice: str, economy: str = "48h", capacity: float | None = None, **region: Any
+    choice: str, economy: str = "48h", capacity: float | None = None, **region_fields: Any
 ) -> Data:
     express: Data = {
         "transit_time": "12h",
@@ -33,31 +33,23 @@ def lane_with_express(
     }
     if capacity is not None:
         express["departures"]["capacity"] = capacity
-    return {
-        "schema_version": 1,
-        "name": "express",
-        "calendar": {"start": str(START), "horizon": "20d", "warm_up": "2d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "base_stock", "S": 100000}},
-            }
-        },
-        "regions": {
-            "town": {
-                "served_by": ["dc"],
-                "demand": {"orders_per_day": 120},
-                "promised_within": "72h",
-                "service_classes": {
+    return scenario(
+        "express",
+        start=str(START),
+        horizon="20d",
+        warm_up="2d",
+        regions={
+            "town": region(
+                120,
+                promised_within="72h",
+                service_classes={
                     "premium": {"share": 0.3, "promised_within": "24h", "carrier": "express"}
                 },
-                "last_mile": {"couriers": 1, "parcels_per_day": 1000},
-                **region,
-            }
+                last_mile={"couriers": 1, "parcels_per_day": 1000},
+                **region_fields,
+            )
         },
-        "lanes": {
+        lanes={
             "dc": {
                 "town": {
                     "transit_time": economy,
@@ -67,12 +59,12 @@ def lane_with_express(
                 }
             }
         },
-        "carrier_choice": {"kind": choice},
-    }
+        carrier_choice={"kind": choice},
+    )
 
 
 def run(data: Data, seed: int = 1) -> dict[str, pd.DataFrame]:
-    res = simulate(validate(data, "<test>"), seed=seed)
+    res = simulate(validated(data), seed=seed)
     return res.tables
 
 
@@ -171,7 +163,7 @@ def test_bad_carrier_input_is_named(change: Any, message: str) -> None:
     data = lane_with_express("by_service")
     change(data)
     with pytest.raises(ScenarioError, match=message):
-        validate(data, "<test>")
+        validated(data)
 
 
 def test_resources_table_rows_for_trucks() -> None:

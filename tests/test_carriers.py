@@ -13,8 +13,8 @@ from simchain import simulate
 from simchain.errors import ScenarioError
 from simchain.model.carriers import Couriers
 from simchain.model.lines import FluidLine
-from simchain.scenario import validate
 from simchain.scenario.schema import LastMile
+from tests.builders import base_stock, region, scenario, validated, warehouse
 
 Data = dict[str, Any]
 START = dt.date(2026, 11, 1)
@@ -23,25 +23,18 @@ DAY = pd.Timedelta(days=1)
 
 def city(last_mile: Data | None) -> Data:
     """One DC, ample stock, 400 orders a day and x4 on Nov 11; lane transit exactly 1 day."""
-    region: Data = {"served_by": ["dc"], "demand": {"orders_per_day": 400}}
+    town = region(400)
     if last_mile is not None:
-        region["last_mile"] = last_mile
-    return {
-        "schema_version": 1,
-        "name": "last_mile",
-        "calendar": {"start": str(START), "horizon": "30d", "warm_up": "2d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "base_stock", "S": 20000}},
-            }
-        },
-        "regions": {"town": region},
-        "lanes": {"dc": {"town": {"transit_time": "1d"}}},
-        "events": {"d11": {"start": "2026-11-11", "multiplier": 4.0}},
-    }
+        town["last_mile"] = last_mile
+    return scenario(
+        "last_mile",
+        start=str(START),
+        horizon="30d",
+        warm_up="2d",
+        warehouses={"dc": warehouse(base_stock(20000))},
+        regions={"town": town},
+        events={"d11": {"start": "2026-11-11", "multiplier": 4.0}},
+    )
 
 
 # --- the booking rule ------------------------------------------------------------------------
@@ -93,7 +86,7 @@ def test_deliveries_never_exceed_daily_capacity_and_the_peak_stretches_delivery(
         "parcels_per_day": 50,  # 500 a day against 400 usual, 1,600 on Nov 11
         "periods": [{"start": "2026-11-12", "end": "2026-11-16", "parcels_per_day": 80}],
     }
-    res = simulate(validate(city(lm), "<test>"), seed=4)
+    res = simulate(validated(city(lm)), seed=4)
     orders = res.tables["orders"]
     assert (orders["status"] == "delivered").mean() > 0.97
     done = orders[orders["delivered"].notna()]
@@ -124,7 +117,7 @@ def test_deliveries_never_exceed_daily_capacity_and_the_peak_stretches_delivery(
 
 
 def test_without_a_last_mile_delivery_is_the_lane_transit() -> None:
-    res = simulate(validate(city(None), "<test>"), seed=4)
+    res = simulate(validated(city(None)), seed=4)
     done = res.tables["orders"].dropna(subset=["delivered"])
     assert (done["delivered"] - done["shipped"] == DAY).all()
     assert "courier_utilization" not in res.kpis
@@ -136,4 +129,4 @@ def test_bad_courier_period_is_named() -> None:
         {"start": "2026-11-12", "end": "2026-11-10", "couriers": 5}
     ]
     with pytest.raises(ScenarioError, match=r"last_mile\.periods\.0\.end: end is before start"):
-        validate(data, "<test>")
+        validated(data)

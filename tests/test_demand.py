@@ -28,10 +28,10 @@ from scipy import stats
 import simchain
 from simchain.demand import DemandProfile, RegionDemand
 from simchain.forecast import Forecast
-from simchain.scenario import validate
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 from simchain.streams import Streams
+from tests import builders
 
 Data = dict[str, Any]
 HOUR = pd.Timedelta(hours=1)
@@ -47,20 +47,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def base(n_skus: int = 3, days: str = "30d", start: str = "2026-09-01", **demand: Any) -> Data:
     """One supplier, one warehouse with ample stock, one region, `n_skus` SKUs."""
-    return {
-        "schema_version": 1,
-        "name": "demand_test",
-        "calendar": {"start": start, "horizon": days},
-        "skus": {f"sku{i:02d}": {"unit_cost": 10.0, "price": 25.0} for i in range(n_skus)},
-        "suppliers": {"vendor": {"lead_time": "2d"}},
-        "warehouses": {"dc": {"replenished_from": "vendor", "stocking": {"default": AMPLE}}},
-        "regions": {"city": {"served_by": ["dc"], "demand": {"orders_per_day": 100, **demand}}},
-        "lanes": {"dc": {"city": {"transit_time": "1d"}}},
-    }
+    return builders.scenario(
+        "demand_test",
+        start=start,
+        horizon=days,
+        warm_up=None,
+        skus={f"sku{i:02d}": builders.product(10.0, 25.0) for i in range(n_skus)},
+        suppliers={"vendor": {"lead_time": "2d"}},
+        warehouses={"dc": builders.warehouse(AMPLE)},
+        regions={"city": builders.region(100, demand=demand)},
+        lanes={"dc": {"city": {"transit_time": "1d"}}},
+    )
 
 
 def load(data: Data) -> Scenario:
-    return validate(copy.deepcopy(data), source="<test_demand>")
+    return builders.validated(copy.deepcopy(data), "<test_demand>")
 
 
 def run(data: Data, seed: int) -> tuple[Scenario, SimulationResult]:
@@ -180,10 +181,9 @@ def day_counts(orders: pd.DataFrame, sc: Scenario, n_days: int) -> np.ndarray:
 def profile_scenario() -> Data:
     data = base(n_skus=2, days="60d", weekday_shape=[1.0, 1.1, 1.0, 0.9, 1.2, 1.6, 1.4])
     data["regions"]["city"]["demand"]["orders_per_day"] = 150
-    data["regions"]["elsewhere"] = {
-        "served_by": ["dc"],
-        "demand": {"orders_per_day": 40, "weekday_shape": [1, 1, 1, 1, 1, 2, 0]},
-    }
+    data["regions"]["elsewhere"] = builders.region(
+        40, demand={"weekday_shape": [1, 1, 1, 1, 1, 2, 0]}
+    )
     data["lanes"]["dc"]["elsewhere"] = {"transit_time": "1d"}
     data["events"] = {
         "promo": {"start": "2026-09-20", "end": "2026-09-26", "multiplier": 2.0},
@@ -646,10 +646,7 @@ def popularity_scenario(law: Data) -> Data:
         for i, sku in enumerate(data["skus"].values()):
             sku["abc_class"] = "A" if i < 2 else "B" if i < 6 else "C"
     # a region with its own sku_weights ignores the law
-    data["regions"]["town"] = {
-        "served_by": ["dc"],
-        "demand": {"orders_per_day": 40, "sku_weights": {"sku03": 1, "sku09": 3}},
-    }
+    data["regions"]["town"] = builders.region(40, demand={"sku_weights": {"sku03": 1, "sku09": 3}})
     data["lanes"]["dc"]["town"] = {"transit_time": "1d"}
     return data
 
@@ -896,11 +893,9 @@ def test_daily_table_counts_and_backlog() -> None:
     shipped, cancelled or lost (and the cumulated flows)."""
     data = base(n_skus=3, days="20.5d", patience="1d")
     data["regions"]["city"]["demand"]["orders_per_day"] = 60
-    data["regions"]["town"] = {
-        "served_by": ["dc"],
-        "unmet_demand": "lost_sales",
-        "demand": {"orders_per_day": 30, "hourly_shape": EVENING},
-    }
+    data["regions"]["town"] = builders.region(
+        30, demand={"hourly_shape": EVENING}, unmet_demand="lost_sales"
+    )
     data["lanes"]["dc"]["town"] = {"transit_time": "2d"}
     data["warehouses"]["dc"]["stocking"] = {"default": {"kind": "base_stock", "S": 15}}
     data["warehouses"]["dc"]["pickers"] = {"count": 1, "pick_time": "20min"}

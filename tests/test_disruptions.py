@@ -20,8 +20,9 @@ from simchain.demand import DemandProfile, RegionDemand
 from simchain.disruptions import resolve
 from simchain.errors import ScenarioError
 from simchain.output import write_run
-from simchain.scenario import load_text, validate
+from simchain.scenario import load_text
 from simchain.streams import Streams
+from tests.builders import validated
 from tests.test_carriers import DAY, city
 
 Data = dict[str, Any]
@@ -33,7 +34,7 @@ def run(disruption: Data, last_mile: Data | None = None, pickers: Data | None = 
     data["disruptions"] = {"storm": disruption}
     if pickers is not None:
         data["warehouses"]["dc"]["pickers"] = pickers
-    return simulate(validate(data, "<test>"), seed=9)
+    return simulate(validated(data), seed=9)
 
 
 def test_closed_lane_holds_shipments_until_it_reopens() -> None:
@@ -87,7 +88,7 @@ def test_unknown_disruption_node_is_named() -> None:
     data = city(None)
     data["disruptions"] = {"storm": {"start": "2026-11-05", "end": "2026-11-06", "nodes": ["twon"]}}
     with pytest.raises(ScenarioError, match="unknown warehouse, region or supplier 'twon'"):
-        validate(data, "<test>")
+        validated(data)
 
 
 # --- supplier lead times ----------------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_lead_time_factor_needs_a_supplier(disruption: Data, where: str, message
     data = city(None)
     data["disruptions"] = {"storm": {"start": "2026-11-05", "end": "2026-11-06", **disruption}}
     with pytest.raises(ScenarioError, match=message) as err:
-        validate(data, "<test>")
+        validated(data)
     assert where in str(err.value)
 
 
@@ -166,8 +167,8 @@ def test_demand_shock_multiplies_the_orders_of_its_window() -> None:
             "demand_factor": 1.5,
         }
     }
-    a = simulate(validate(plain, "<test>"), seed=4)
-    b = simulate(validate(shocked, "<test>"), seed=4)
+    a = simulate(validated(plain), seed=4)
+    b = simulate(validated(shocked), seed=4)
     window = (pd.Timestamp("2026-11-08"), pd.Timestamp("2026-11-18"))
     ca, cb = daily_counts(a, "town"), daily_counts(b, "town")
     inside = cb[(cb.index >= window[0]) & (cb.index < window[1])].sum()
@@ -198,7 +199,7 @@ def test_demand_shock_scales_the_rate_before_sampling() -> None:
         "nodes": ["town"],
         "demand_factor": 1.5,
     }
-    sc = validate(data, "<test>")
+    sc = validated(data)
     profile = DemandProfile(sc, "town")
     assert profile.expected_orders(10) == pytest.approx(400 * 4 * 1.5)  # Nov 11
     assert DemandProfile(sc, "town", shocks=False).expected_orders(10) == pytest.approx(1600)
@@ -270,7 +271,7 @@ def random_scenario(horizon: str = "30d", **fields: Any) -> Data:
 
 
 def test_random_windows_are_reproducible_per_seed_and_differ_across_seeds() -> None:
-    sc = validate(random_scenario("400d"), "<test>")
+    sc = validated(random_scenario("400d"))
     first = resolve(sc, Streams(1)).disruptions
     assert first == resolve(sc, Streams(1)).disruptions
     assert first != resolve(sc, Streams(2)).disruptions
@@ -283,7 +284,7 @@ def test_random_windows_follow_the_declared_distributions() -> None:
     """Over 20 years, the mean window (uniform 1-5 d: 3 d) and the mean gap between windows
     (exponential, 20 d) match within 4 standard errors; ends are rounded to midnights, which
     adds at most a day of spread and no bias."""
-    sc = validate(random_scenario("7300d"), "<test>")
+    sc = validated(random_scenario("7300d"))
     spans = [d.window for d in resolve(sc, Streams(3)).disruptions.values()]
     assert len(spans) > 250
     length = np.array([(last - first).days + 1 for first, last in spans], dtype=float)
@@ -300,7 +301,7 @@ def test_random_outage_reaches_the_run_its_kpis_and_manifest(tmp_path: Path) -> 
     the hours on duty outside them; scenario.yaml keeps `random`, manifest.json dates it."""
     data = random_scenario("120d", picker_factor=0.0)
     data["warehouses"]["dc"]["pickers"] = {"count": 2, "pick_time": "5min", "cost_per_hour": 10}
-    res = simulate(validate(data, "<test>"), seed=11)
+    res = simulate(validated(data), seed=11)
     assert res.resolved is not None
     windows = {k: d.window for k, d in res.resolved.disruptions.items()}
     assert len(windows) >= 2
@@ -337,4 +338,4 @@ def test_dates_or_random_exactly_one_and_sound(fields: Data, message: str) -> No
     data = city(None)
     data["disruptions"] = {"storm": {"nodes": ["town"], **fields}}
     with pytest.raises(ScenarioError, match=message):
-        validate(data, "<test>")
+        validated(data)

@@ -13,8 +13,8 @@ import pytest
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import validate
 from simchain.scenario.paths import best_paths
+from tests.builders import region, scenario, validated
 
 START = dt.date(2026, 3, 2)
 T0 = pd.Timestamp(START)
@@ -32,36 +32,21 @@ FROM_HUB, FROM_HUB_COST = 10.0, 1.5
 def network(path_choice: str | None = None) -> Data:
     """A DC that always has stock and picks instantly, serving one city directly or through a
     sorting hub; constant transit times, no courier cap: deliveries are exact."""
-    data: Data = {
-        "schema_version": 1,
-        "name": "hubs",
-        "calendar": {"start": str(START), "horizon": "12d", "warm_up": "1d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "base_stock", "S": 100000}},
-            }
-        },
-        "regions": {
-            "city": {
-                "served_by": ["dc"],
-                "demand": {
-                    "orders_per_day": 200,
-                    "units_per_line": {"dist": "geometric", "mean": 2},
-                },
-            }
-        },
-        "hubs": {"wuxi_hub": {"handling_time": f"{HANDLING}h"}},
-        "lanes": {
+    data = scenario(
+        "hubs",
+        start=str(START),
+        horizon="12d",
+        warm_up="1d",
+        regions={"city": region(200, demand={"units_per_line": {"dist": "geometric", "mean": 2}})},
+        hubs={"wuxi_hub": {"handling_time": f"{HANDLING}h"}},
+        lanes={
             "dc": {
                 "city": {"transit_time": f"{DIRECT}h", "cost_per_unit": DIRECT_COST},
                 "wuxi_hub": {"transit_time": f"{TO_HUB}h", "cost_per_unit": TO_HUB_COST},
             },
             "wuxi_hub": {"city": {"transit_time": f"{FROM_HUB}h", "cost_per_unit": FROM_HUB_COST}},
         },
-    }
+    )
     if path_choice is not None:
         data["path_choice"] = path_choice
     return data
@@ -72,7 +57,7 @@ def hours(ts: pd.Series) -> np.ndarray:
 
 
 def delivered(data: Data, seed: int = 3) -> tuple[pd.DataFrame, Any]:
-    res = simulate(validate(data, "<test>"), seed=seed)
+    res = simulate(validated(data), seed=seed)
     o = res.tables["orders"]
     return o[o["delivered"].notna()], res
 
@@ -102,9 +87,9 @@ def test_cheapest_takes_the_direct_lane() -> None:
 def test_ties_go_to_fewer_legs() -> None:
     data = network()
     data["lanes"]["dc"]["city"]["transit_time"] = f"{TO_HUB + HANDLING + FROM_HUB}h"
-    assert best_paths(validate(data, "<test>"), "dc")["city"] == ["dc", "city"]
+    assert best_paths(validated(data), "dc")["city"] == ["dc", "city"]
     data["lanes"]["dc"]["city"]["transit_time"] = f"{TO_HUB + HANDLING + FROM_HUB + 0.5}h"
-    assert best_paths(validate(data, "<test>"), "dc")["city"] == ["dc", "wuxi_hub", "city"]
+    assert best_paths(validated(data), "dc")["city"] == ["dc", "wuxi_hub", "city"]
 
 
 def test_hub_legs_wait_for_their_departures() -> None:
@@ -183,7 +168,7 @@ def test_three_legs_through_two_hubs() -> None:
 
 def bad(data: Data, *fragments: str) -> None:
     with pytest.raises(ScenarioError) as err:
-        validate(data, "<test>")
+        validated(data)
     for fragment in fragments:
         assert fragment in str(err.value), str(err.value)
 

@@ -13,8 +13,8 @@ import pytest
 from simchain import simulate
 from simchain.model.agenda import Agenda
 from simchain.model.carriers import Schedule
-from simchain.scenario import validate
 from simchain.scenario.schema import Departures
+from tests.builders import base_stock, product, region, scenario, validated, warehouse
 
 START = dt.date(2026, 11, 1)
 H = pd.Timedelta(hours=1)
@@ -24,29 +24,24 @@ Data = dict[str, Any]
 def network(trucks: Data, cutoffs: Data, truck_transit: Any = "5h") -> Data:
     """A DC sending transfers to a front warehouse by truck; the front warehouse's parcels
     leave at carrier cut-offs. Constant transit times (by default), so arrivals are exact."""
-    return {
-        "schema_version": 1,
-        "name": "linehaul",
-        "calendar": {"start": str(START), "horizon": "20d", "warm_up": "1d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}, "b": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "2d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "base_stock", "S": 3000}},
-            },
-            "fdc": {
-                "replenished_from": "dc",
-                "stocking": {"default": {"kind": "s_S", "s": 40, "S": 150}},
-            },
+    return scenario(
+        "linehaul",
+        start=str(START),
+        horizon="20d",
+        warm_up="1d",
+        skus={"a": product(), "b": product()},
+        suppliers={"vendor": {"lead_time": "2d"}},
+        warehouses={
+            "dc": warehouse(base_stock(3000)),
+            "fdc": warehouse({"kind": "s_S", "s": 40, "S": 150}, replenished_from="dc"),
         },
-        "regions": {"city": {"served_by": ["fdc"], "demand": {"orders_per_day": 150}}},
-        "lanes": {
+        regions={"city": region(150, served_by="fdc")},
+        lanes={
             "dc": {"fdc": {"transit_time": truck_transit, "departures": trucks}},
             "fdc": {"city": {"transit_time": "20h", "departures": cutoffs}},
         },
-        "events": {"peak": {"start": "2026-11-11", "multiplier": 3.0}},
-    }
+        events={"peak": {"start": "2026-11-11", "multiplier": 3.0}},
+    )
 
 
 def clock(ts: pd.Series) -> np.ndarray:
@@ -70,7 +65,7 @@ def test_schedule_books_in_order_and_splits_large_shipments() -> None:
 def test_cutoffs_and_trucks_give_exact_arrivals_and_respect_capacity() -> None:
     trucks = {"times": ["6h", "18h"], "capacity": 150}
     cutoffs = {"times": ["11h", "23h"]}
-    res = simulate(validate(network(trucks, cutoffs), "<test>"), seed=5)
+    res = simulate(validated(network(trucks, cutoffs)), seed=5)
     # Parcels: each leaves at the first cut-off at or after it is handed over, 20 h transit.
     o = res.tables["orders"].dropna(subset=["delivered"])
     shipped, delivered = clock(o["shipped"]), clock(o["delivered"])
@@ -110,7 +105,7 @@ def transfers(res: Any) -> pd.DataFrame:
 
 
 def test_every_truck_arrives_its_transit_after_it_leaves() -> None:
-    res = simulate(validate(network(TRUCKS, CUTOFFS), "<test>"), seed=5)
+    res = simulate(validated(network(TRUCKS, CUTOFFS)), seed=5)
     trucks, parcels = lane(res, "dc", "fdc"), lane(res, "fdc", "city")
     # The timetable: every departure before the horizon has a row, loaded or not.
     assert np.allclose(clock(trucks["scheduled"])[:40], departures([6.0, 18.0], 19)[:40])
@@ -141,7 +136,7 @@ def test_every_truck_arrives_its_transit_after_it_leaves() -> None:
 
 
 def test_loads_aboard_one_truck_arrive_together_with_random_transit() -> None:
-    sc = validate(network(TRUCKS, CUTOFFS, RANDOM), "<test>")
+    sc = validated(network(TRUCKS, CUTOFFS, RANDOM))
     res = simulate(sc, seed=11)
     trucks = lane(res, "dc", "fdc")
     loaded = trucks[trucks["units"] > 0]
@@ -163,7 +158,7 @@ def test_a_departure_keeps_its_transit_draw_whatever_the_policy() -> None:
     base = network(TRUCKS, CUTOFFS, RANDOM)
     other = network(TRUCKS, CUTOFFS, RANDOM)
     other["warehouses"]["fdc"]["stocking"]["default"] = {"kind": "s_S", "s": 90, "S": 400}
-    runs = [lane(simulate(validate(d, "<test>"), seed=3), "dc", "fdc") for d in (base, other)]
+    runs = [lane(simulate(validated(d), seed=3), "dc", "fdc") for d in (base, other)]
     a, b = (r.set_index("scheduled") for r in runs)
     both = a.index[(a["units"] > 0) & (b["units"] > 0).reindex(a.index, fill_value=False)]
     assert len(both) >= 10
@@ -174,7 +169,7 @@ def test_a_departure_keeps_its_transit_draw_whatever_the_policy() -> None:
 
 
 def test_truck_utilization_is_units_over_capacity_of_the_window_departures() -> None:
-    res = simulate(validate(network(TRUCKS, CUTOFFS), "<test>"), seed=5)
+    res = simulate(validated(network(TRUCKS, CUTOFFS)), seed=5)
     # By hand: 19 days in the window, two trucks of 150 a day; a truck leaving at t arrives
     # at t + 5 h, before the horizon.
     tr = transfers(res)
@@ -188,7 +183,7 @@ def test_truck_utilization_is_units_over_capacity_of_the_window_departures() -> 
     for dests in data["lanes"].values():
         for spec in dests.values():
             del spec["departures"]
-    plain = simulate(validate(data, "<test>"), seed=5)
+    plain = simulate(validated(data), seed=5)
     assert plain.tables["shipments"].empty
     assert not [k for k in plain.kpis if k.startswith("truck_utilization")]
 
@@ -202,7 +197,7 @@ def test_a_truck_is_one_event_whatever_it_carries(monkeypatch: pytest.MonkeyPatc
         schedule(self, delay, value, callback)
 
     monkeypatch.setattr(Agenda, "schedule", counting)
-    res = simulate(validate(network(TRUCKS, CUTOFFS), "<test>"), seed=5)
+    res = simulate(validated(network(TRUCKS, CUTOFFS)), seed=5)
     sh = res.tables["shipments"]
     assert scheduled["_unloaded"] == (sh["units"] > 0).sum()
     assert scheduled["_delivered"] == 0  # no last mile: parcels are handed over by their truck
@@ -214,7 +209,7 @@ def test_a_truck_is_one_event_whatever_it_carries(monkeypatch: pytest.MonkeyPatc
 def test_couriers_book_parcels_for_their_truck_arrival() -> None:
     data = network(TRUCKS, CUTOFFS)
     data["regions"]["city"]["last_mile"] = {"couriers": 1, "parcels_per_day": 150}
-    res = simulate(validate(data, "<test>"), seed=5)
+    res = simulate(validated(data), seed=5)
     parcels = lane(res, "fdc", "city")
     o = res.tables["orders"].dropna(subset=["delivered"])
     shipped = clock(o["shipped"])

@@ -13,30 +13,23 @@ import pytest
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import validate
 from simchain.scenario.schema import Pickers
+from tests.builders import base_stock, region, scenario, validated, warehouse
 
 START = dt.date(2026, 11, 1)
 Data = dict[str, Any]
 
 
 def staffed(pickers: Data) -> Data:
-    return {
-        "schema_version": 1,
-        "name": "shifts",
-        "calendar": {"start": str(START), "horizon": "12d", "warm_up": "1d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "pickers": {"pick_time": {"dist": "exponential", "mean": "20min"}, **pickers},
-                "stocking": {"default": {"kind": "base_stock", "S": 5000}},
-            }
-        },
-        "regions": {"town": {"served_by": ["dc"], "demand": {"orders_per_day": 150}}},
-        "lanes": {"dc": {"town": {"transit_time": "1d"}}},
-    }
+    pick_time = {"dist": "exponential", "mean": "20min"}
+    return scenario(
+        "shifts",
+        start=str(START),
+        horizon="12d",
+        warm_up="1d",
+        warehouses={"dc": warehouse(base_stock(5000), pickers={"pick_time": pick_time, **pickers})},
+        regions={"town": region(150)},
+    )
 
 
 SHIFTS = {
@@ -71,7 +64,7 @@ def on_duty(times: list[float], counts: list[int], at: np.ndarray) -> np.ndarray
 
 
 def test_picks_follow_the_shifts_and_no_picker_idles_while_orders_wait() -> None:
-    sc = validate(staffed(SHIFTS), "<test>")
+    sc = validated(staffed(SHIFTS))
     res = simulate(sc, seed=3)
     o = res.tables["orders"]
     o = o[o["pick_start"].notna()]
@@ -104,16 +97,16 @@ def test_picks_follow_the_shifts_and_no_picker_idles_while_orders_wait() -> None
 def test_count_or_shifts_not_both() -> None:
     for pickers in ({"count": 2, **SHIFTS}, {}):
         with pytest.raises(ScenarioError, match="either count"):
-            validate(staffed(pickers), "<test>")
+            validated(staffed(pickers))
     bad = {**SHIFTS, "periods": [{"start": "2026-11-05", "end": "2026-11-01"}]}
     with pytest.raises(ScenarioError, match="end is before start"):
-        validate(staffed(bad), "<test>")
+        validated(staffed(bad))
 
 
 def test_resources_table_and_littles_law_for_the_picking_queue() -> None:
     """Hourly pickers on duty match the shifts; busy picker-hours match the utilization KPI;
     the time-average queue L equals arrival rate x mean wait (Little's law), over the run."""
-    sc = validate(staffed(SHIFTS), "<test>")
+    sc = validated(staffed(SHIFTS))
     res = simulate(sc, seed=5)
     r = res.tables["resources"]
     r = r[r["resource"] == "pickers:dc"]
@@ -145,7 +138,7 @@ def test_labour_cost_is_hours_on_duty_times_the_rate() -> None:
     """Labour is paid for hours on duty in the window, busy or not, and enters total cost and
     the cost per delivered order."""
     data = staffed({**SHIFTS, "cost_per_hour": 30.0})
-    sc = validate(data, "<test>")
+    sc = validated(data)
     k = simulate(sc, seed=2).kpis
     assert sc.warehouses["dc"].pickers is not None
     times, counts = sc.warehouses["dc"].pickers.headcount(START, 12 * 24)
@@ -157,6 +150,6 @@ def test_labour_cost_is_hours_on_duty_times_the_rate() -> None:
     assert k["cost_per_order"] == pytest.approx(
         (k["labour_cost"] + k["transport_cost"]) / k["delivered_orders"]
     )
-    unpaid = simulate(validate(staffed(SHIFTS), "<test>"), seed=2).kpis
+    unpaid = simulate(validated(staffed(SHIFTS)), seed=2).kpis
     assert unpaid["labour_cost"] == 0.0
     assert unpaid["fill_rate"] == k["fill_rate"]  # the rate changes the bill, not the run

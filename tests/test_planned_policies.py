@@ -20,7 +20,7 @@ from scipy import stats
 from simchain import simulate
 from simchain.errors import ScenarioError
 from simchain.policies.stocking import ForecastDriven, PeakPrebuild, PlanInputs
-from simchain.scenario import validate
+from tests.builders import product, region, scenario, validated, warehouse
 from tests.test_validation_theory import assert_covers, one_dc, replications
 
 Data = dict[str, Any]
@@ -90,33 +90,30 @@ def test_peak_prebuild_covers_the_event_from_a_lead_time_before_build_by() -> No
 def fd_network(**policy: Any) -> Data:
     """A DC replenishing two front warehouses, each serving a city; forecast error 30 %."""
     fd = {"kind": "forecast_driven", **policy}
-
-    def city(n: float) -> Data:
-        return {"served_by": [f"fdc_{n:g}"], "demand": {"orders_per_day": n}}
-
-    return {
-        "schema_version": 1,
-        "name": "planned",
-        "calendar": {"start": str(START), "horizon": "60d", "warm_up": "5d"},
-        "skus": {
-            "a": {"unit_cost": 10.0, "price": 20.0, "abc_class": "A"},
-            "b": {"unit_cost": 10.0, "price": 20.0, "abc_class": "B"},
+    return scenario(
+        "planned",
+        start=str(START),
+        horizon="60d",
+        warm_up="5d",
+        skus={
+            "a": product(10.0, 20.0, abc_class="A"),
+            "b": product(10.0, 20.0, abc_class="B"),
         },
-        "suppliers": {"vendor": {"lead_time": "4d"}},
-        "warehouses": {
-            "dc": {"replenished_from": "vendor", "stocking": {"default": fd}},
-            "fdc_20": {"replenished_from": "dc", "stocking": {"default": fd}},
-            "fdc_50": {"replenished_from": "dc", "stocking": {"default": fd}},
+        suppliers={"vendor": {"lead_time": "4d"}},
+        warehouses={
+            "dc": warehouse(fd),
+            "fdc_20": warehouse(fd, replenished_from="dc"),
+            "fdc_50": warehouse(fd, replenished_from="dc"),
         },
-        "regions": {"c20": city(20), "c50": city(50)},
-        "lanes": {
+        regions={"c20": region(20, served_by="fdc_20"), "c50": region(50, served_by="fdc_50")},
+        lanes={
             "dc": {"fdc_20": {"transit_time": "1d"}, "fdc_50": {"transit_time": "1d"}},
             "fdc_20": {"c20": {"transit_time": "1d"}},
             "fdc_50": {"c50": {"transit_time": "1d"}},
         },
-        "events": {"peak": {"start": "2026-02-01", "multiplier": 5.0}},
-        "forecast": {"normal": {"cv": 0.3}},
-    }
+        events={"peak": {"start": "2026-02-01", "multiplier": 5.0}},
+        forecast={"normal": {"cv": 0.3}},
+    )
 
 
 def forecast_units(res: Any, regions: list[str], sku: str, t0: float, t1: float) -> float:
@@ -133,7 +130,7 @@ def test_levels_table_uses_the_forecast_of_each_warehouses_demand() -> None:
     """Unit demand (variance_to_mean 1), constant lead times, forecast cv 0.3: the levels a
     warehouse logs at time t are the formula over the forecast of its own region (front
     warehouses) or of every region below it (the DC), never the true demand."""
-    res = simulate(validate(fd_network(), "<test>"), seed=5)
+    res = simulate(validated(fd_network()), seed=5)
     levels = res.tables["levels"]
     start = pd.Timestamp(START)
     checked = 0
@@ -192,10 +189,10 @@ def test_peak_prebuild_builds_before_the_event_and_releases_after() -> None:
     data["forecast"] = {"normal": {"cv": 0.0}}
     pb = {"kind": "peak_prebuild", "event": "peak", "build_by": "2026-01-30"}
     data["warehouses"]["dc"]["stocking"] = {"default": pb}
-    res = simulate(validate(data, "<test>"), seed=2)
+    res = simulate(validated(data), seed=2)
     plain = fd_network()
     plain["forecast"] = {"normal": {"cv": 0.0}}
-    base = simulate(validate(plain, "<test>"), seed=2)
+    base = simulate(validated(plain), seed=2)
     lv = res.tables["levels"]
     dc = lv[(lv["warehouse"] == "dc") & (lv["sku"] == "a")].set_index("time")["reorder_point"]
     build_from = pd.Timestamp("2026-01-30") - pd.Timedelta(days=4)
@@ -236,7 +233,7 @@ def final_positions(res: Any) -> dict[tuple[str, str], int]:
 
 
 def test_echelon_base_stock_holds_the_echelon_position_and_orders_with_customer_demand() -> None:
-    res = simulate(validate(echelon_network("echelon"), "<test>"), seed=8)
+    res = simulate(validated(echelon_network("echelon")), seed=8)
     pos = final_positions(res)
     for sku in ("a", "b"):
         echelon = sum(pos[(w, sku)] for w in ("dc", "fdc_20", "fdc_50"))
@@ -248,7 +245,7 @@ def test_echelon_base_stock_holds_the_echelon_position_and_orders_with_customer_
     late = bought[bought["placed"] > pd.Timestamp(START) + pd.Timedelta(days=10)]
     assert len(late) > 100 and late["placed"].isin(created).all()
     # With a local position the DC buys only when front warehouses order transfers.
-    local = simulate(validate(echelon_network("local"), "<test>"), seed=8)
+    local = simulate(validated(echelon_network("local")), seed=8)
     rep = local.tables["replenishments"]
     transfers = set(rep.loc[rep["kind"] == "transfer", "placed"])
     assert rep.loc[rep["kind"] == "purchase", "placed"].iloc[1:].isin(transfers).all()
@@ -271,4 +268,4 @@ def test_bad_planned_policy_is_named(policy: Data, message: str) -> None:
     data = copy.deepcopy(fd_network())
     data["warehouses"]["dc"]["stocking"] = {"default": policy}
     with pytest.raises(ScenarioError, match=message):
-        validate(data, "<test>")
+        validated(data)

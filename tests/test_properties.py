@@ -48,10 +48,12 @@ import simchain
 from simchain.errors import ScenarioError
 from simchain.output import scenario_yaml
 from simchain.policies.stocking import AdaptivePolicy, MovingAverage, PlannedPolicy
-from simchain.scenario import load_text, validate
+from simchain.scenario import load_text
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 from simchain.timebase import parse_duration
+from tests import builders
+from tests.builders import validated
 
 STATES = {
     "delivered",
@@ -535,22 +537,19 @@ def scenarios(draw: st.DrawFn) -> Data:
             region["unmet_demand"] = unmet
         regions[name] = region
 
-    calendar: Data = {
-        "start": start,
-        "horizon": draw(durations(10 * 24, 40 * 24, ("h", "d", "w"))),
-    }
-    if draw(st.booleans()):
-        calendar["warm_up"] = draw(durations(0, 3 * 24))
-    data: Data = {
-        "schema_version": 1,
-        "name": "generated",
-        "calendar": calendar,
-        "skus": skus,
-        "suppliers": suppliers,
-        "warehouses": warehouses,
-        "regions": regions,
-        "lanes": lanes,
-    }
+    horizon = draw(durations(10 * 24, 40 * 24, ("h", "d", "w")))
+    warm_up = draw(durations(0, 3 * 24)) if draw(st.booleans()) else None
+    data = builders.scenario(
+        "generated",
+        start=start,
+        horizon=horizon,
+        warm_up=warm_up,
+        skus=skus,
+        suppliers=suppliers,
+        warehouses=warehouses,
+        regions=regions,
+        lanes=lanes,
+    )
     if draw(st.booleans()):
         data["costs"] = {
             "holding_rate_per_year": draw(st.floats(0, 1, allow_nan=False)),
@@ -695,7 +694,7 @@ seeds = st.integers(0, 2**32 - 1)
 
 
 def run(data: Data, seed: int) -> tuple[Scenario, SimulationResult]:
-    sc = validate(copy.deepcopy(data), source="<generated>")
+    sc = validated(copy.deepcopy(data), "<generated>")
     return sc, simchain.simulate(sc, seed=seed)
 
 
@@ -1530,26 +1529,22 @@ def assert_round_trip(sc: Scenario) -> None:
 @settings(max_examples=60, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(scenarios())
 def test_resolved_scenario_loads_back_equal(data: Data) -> None:
-    assert_round_trip(validate(copy.deepcopy(data), source="<generated>"))
+    assert_round_trip(validated(copy.deepcopy(data), "<generated>"))
 
 
 def tiny(**demand: Any) -> Data:
     """A one-warehouse scenario to vary one field in."""
-    return {
-        "schema_version": 1,
-        "name": "tiny",
-        "calendar": {"start": dt.date(2026, 9, 1), "horizon": "10d"},
-        "skus": {"a": {"unit_cost": 1, "price": 2}, "b": {"unit_cost": 3, "price": 5}},
-        "suppliers": {"sup": {"lead_time": "2d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "sup",
-                "stocking": {"default": {"kind": "base_stock", "S": 5}},
-            }
-        },
-        "regions": {"city": {"served_by": ["dc"], "demand": {"orders_per_day": 5, **demand}}},
-        "lanes": {"dc": {"city": {"transit_time": "1d"}}},
-    }
+    return builders.scenario(
+        "tiny",
+        start=dt.date(2026, 9, 1),
+        horizon="10d",
+        warm_up=None,
+        skus={"a": builders.product(1, 2), "b": builders.product(3, 5)},
+        suppliers={"sup": {"lead_time": "2d"}},
+        warehouses={"dc": builders.warehouse(builders.base_stock(5), replenished_from="sup")},
+        regions={"city": builders.region(5, demand=demand)},
+        lanes={"dc": {"city": {"transit_time": "1d"}}},
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -1558,14 +1553,14 @@ def test_a_duration_round_trips(text: str) -> None:
     """Any duration a user writes (here a lane's transit time) is written back exactly."""
     data = tiny()
     data["lanes"]["dc"]["city"]["transit_time"] = text
-    assert_round_trip(validate(data, source="<tiny>"))
+    assert_round_trip(validated(data, "<tiny>"))
 
 
 @settings(max_examples=50, deadline=None)
 @given(count_dists(4), count_dists(4))
 def test_a_count_distribution_round_trips(lines: Any, units: Any) -> None:
     data = tiny(lines_per_order=lines, units_per_line=units)
-    assert_round_trip(validate(data, source="<tiny>"))
+    assert_round_trip(validated(data, "<tiny>"))
 
 
 # --- 7. whatever validates simulates --------------------------------------------------------
@@ -1581,7 +1576,7 @@ def test_any_valid_sku_weights_simulate(weights: dict[str, float] | None, seed: 
     empty mapping gives no SKU a share: it must be refused when validated, not crash later.)"""
     data = tiny(**({} if weights is None else {"sku_weights": weights}))
     try:
-        validate(copy.deepcopy(data), source="<tiny>")
+        validated(copy.deepcopy(data), "<tiny>")
     except ScenarioError:
         assert weights == {}, "positive weights of known SKUs must be accepted"
         return

@@ -12,7 +12,7 @@ import pytest
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import validate
+from tests.builders import product, region, scenario, validated, warehouse
 
 START = dt.date(2026, 3, 2)
 T0 = pd.Timestamp(START)
@@ -20,36 +20,24 @@ HOUR = pd.Timedelta(hours=1)
 Data = dict[str, Any]
 
 
-def dock(**warehouse: Any) -> Data:
+def dock(**fields: Any) -> Data:
     """One warehouse buying two SKUs in lots of 300 with a 2-day lead time."""
-    return {
-        "schema_version": 1,
-        "name": "dock",
-        "calendar": {"start": str(START), "horizon": "40d", "warm_up": "5d"},
-        "skus": {
-            "a": {"unit_cost": 4.0, "price": 9.0},
-            "b": {"unit_cost": 6.0, "price": 12.0},
+    return scenario(
+        "dock",
+        start=str(START),
+        horizon="40d",
+        warm_up="5d",
+        skus={"a": product(4.0, 9.0), "b": product(6.0, 12.0)},
+        suppliers={"vendor": {"lead_time": "2d"}},
+        warehouses={
+            "dc": warehouse(
+                {"kind": "r_Q", "r": 150, "Q": 300},
+                initial_stock={"a": 200, "b": 200},
+                **fields,
+            )
         },
-        "suppliers": {"vendor": {"lead_time": "2d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "initial_stock": {"a": 200, "b": 200},
-                "stocking": {"default": {"kind": "r_Q", "r": 150, "Q": 300}},
-                **warehouse,
-            }
-        },
-        "regions": {
-            "town": {
-                "served_by": ["dc"],
-                "demand": {
-                    "orders_per_day": 90,
-                    "units_per_line": {"dist": "geometric", "mean": 2},
-                },
-            }
-        },
-        "lanes": {"dc": {"town": {"transit_time": "1d"}}},
-    }
+        regions={"town": region(90, demand={"units_per_line": {"dist": "geometric", "mean": 2}})},
+    )
 
 
 def hours(ts: pd.Series) -> np.ndarray:
@@ -59,7 +47,7 @@ def hours(ts: pd.Series) -> np.ndarray:
 def test_receivers_check_in_first_in_first_out_at_their_rate() -> None:
     """With one receiver at 40 units/h round the clock, each receipt is checked in when the
     one before it is done (or when it arrives) plus quantity / 40 h, exactly."""
-    sc = validate(dock(receivers={"count": 1, "units_per_hour": 40}), "<test>")
+    sc = validated(dock(receivers={"count": 1, "units_per_hour": 40}))
     rep = simulate(sc, seed=4).tables["replenishments"]
     got = rep[rep["received"].notna()].sort_values("received", kind="stable")
     assert len(got) > 20
@@ -78,7 +66,7 @@ def test_receivers_check_in_first_in_first_out_at_their_rate() -> None:
 def test_goods_count_as_stock_only_once_put_away() -> None:
     """On-hand rises (other than by a cancellation, of which there are none) only at a
     put-away instant, by that receipt's units net of what its backorders took."""
-    sc = validate(dock(receivers={"count": 1, "units_per_hour": 25}), "<test>")
+    sc = validated(dock(receivers={"count": 1, "units_per_hour": 25}))
     res = simulate(sc, seed=6)
     rep = res.tables["replenishments"]
     inv = res.tables["inventory"].sort_values(["sku", "time"], kind="stable")
@@ -100,7 +88,7 @@ def test_storage_capacity_holds_inbound_on_the_dock() -> None:
     """Free stock never exceeds the capacity; what does not fit waits on the dock in arrival
     order and comes in as stock leaves; the KPIs report it."""
     cap = 450
-    sc = validate(dock(storage_capacity=cap), "<test>")
+    sc = validated(dock(storage_capacity=cap))
     res = simulate(sc, seed=2)
     inv = res.tables["inventory"].sort_values("time", kind="stable")
     step = inv.groupby("sku", observed=True)["on_hand"].diff().fillna(inv["on_hand"])
@@ -127,7 +115,7 @@ def test_storage_capacity_holds_inbound_on_the_dock() -> None:
         hours(stocked["put_away"]).mean() - hours(stocked["received"]).mean()
     )
     # Against the same run without the limit (same demand): less stock, never better service.
-    free = simulate(validate(dock(), "<test>"), seed=2).kpis
+    free = simulate(validated(dock()), seed=2).kpis
     assert free["orders"] == k["orders"]
     assert k["avg_on_hand_units"] < free["avg_on_hand_units"]
     assert k["fill_rate"] <= free["fill_rate"]
@@ -137,7 +125,7 @@ def test_receiver_utilization_and_littles_law_at_the_dock() -> None:
     """Utilization = units checked in / units the receivers could check in (work pro rata
     over the window); the time-average units at the dock = arrival rate x mean wait."""
     rate = 30.0
-    sc = validate(dock(receivers={"count": 1, "units_per_hour": rate}), "<test>")
+    sc = validated(dock(receivers={"count": 1, "units_per_hour": rate}))
     res = simulate(sc, seed=8)
     rep = res.tables["replenishments"]
     got = rep[rep["checked_in"].notna()].sort_values("checked_in", kind="stable")
@@ -161,7 +149,7 @@ def test_receiver_utilization_and_littles_law_at_the_dock() -> None:
 
 
 def test_daily_units_on_dock() -> None:
-    sc = validate(dock(receivers={"count": 1, "units_per_hour": 20}), "<test>")
+    sc = validated(dock(receivers={"count": 1, "units_per_hour": 20}))
     res = simulate(sc, seed=1)
     rep = res.tables["replenishments"]
     daily = res.tables["daily"]
@@ -183,7 +171,7 @@ def test_daily_units_on_dock() -> None:
 )
 def test_bad_receiving_input_is_named(warehouse: Data, message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
-        validate(dock(**warehouse), "<test>")
+        validated(dock(**warehouse))
 
 
 def test_resources_table_rows_for_receivers() -> None:
@@ -191,7 +179,7 @@ def test_resources_table_rows_for_receivers() -> None:
     checked in and matches the utilization KPI over the window; the dock queue obeys
     Little's law (time-average units waiting = units x mean wait / hours)."""
     rate = 30.0
-    sc = validate(dock(receivers={"count": 1, "units_per_hour": rate}), "<test>")
+    sc = validated(dock(receivers={"count": 1, "units_per_hour": rate}))
     res = simulate(sc, seed=8)
     r = res.tables["resources"]
     rc = r[r["resource"] == "receivers:dc"]

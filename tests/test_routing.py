@@ -8,7 +8,7 @@ import pandas as pd
 
 from simchain import simulate
 from simchain.policies.routing import Cheapest, Fastest, LeastLoaded
-from simchain.scenario import validate
+from tests.builders import base_stock, product, region, scenario, validated, warehouse
 
 Data = dict[str, Any]
 
@@ -45,30 +45,25 @@ def two_warehouses(kind: str) -> Data:
     """A near, dear warehouse with one slow picker and a far, cheap one with many."""
 
     def wh(pickers: int) -> Data:
-        return {
-            "replenished_from": "vendor",
-            "pickers": {"count": pickers, "pick_time": "30min"},
-            "stocking": {"default": {"kind": "base_stock", "S": 50000}},
-        }
+        return warehouse(base_stock(50000), pickers={"count": pickers, "pick_time": "30min"})
 
-    return {
-        "schema_version": 1,
-        "name": "routing",
-        "calendar": {"start": "2026-11-01", "horizon": "10d", "warm_up": "1d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {"near": wh(1), "far": wh(20)},
-        "regions": {"city": {"served_by": ["near", "far"], "demand": {"orders_per_day": 200}}},
-        "lanes": {
+    return scenario(
+        "routing",
+        start="2026-11-01",
+        horizon="10d",
+        warm_up="1d",
+        warehouses={"near": wh(1), "far": wh(20)},
+        regions={"city": region(200, served_by=["near", "far"])},
+        lanes={
             "near": {"city": {"transit_time": "6h", "cost_per_unit": 4.0}},
             "far": {"city": {"transit_time": "20h", "cost_per_unit": 1.5}},
         },
-        "routing": {"kind": kind},
-    }
+        routing={"kind": kind},
+    )
 
 
 def shares(kind: str) -> pd.Series:
-    res = simulate(validate(two_warehouses(kind), "<test>"), seed=2)
+    res = simulate(validated(two_warehouses(kind)), seed=2)
     return res.tables["orders"]["warehouse"].value_counts(normalize=True)
 
 
@@ -87,7 +82,7 @@ def test_fastest_and_least_loaded_spill_over_when_the_near_queue_grows() -> None
     assert 0.15 < fastest["near"] < 0.35
     least = shares("least_loaded")
     assert least["near"] < fastest["near"]  # any queue at all sends an order far
-    res = simulate(validate(two_warehouses("fastest"), "<test>"), seed=2)
+    res = simulate(validated(two_warehouses("fastest")), seed=2)
     o = res.tables["orders"]
     wait = (o["pick_start"] - o["allocated"]) / pd.Timedelta(hours=1)
     assert wait[o["warehouse"] == "near"].max() < 20  # it never takes an order it cannot turn
@@ -97,47 +92,39 @@ def split_network(split: bool) -> Data:
     """The near warehouse stocks only `a`, the far one only `b`; orders want both."""
 
     def wh(stock: dict[str, int]) -> Data:
-        return {
-            "replenished_from": "vendor",
-            "initial_stock": stock,
-            "stocking": {
-                "skus": {s: {"kind": "base_stock", "S": n} for s, n in stock.items()},
-                "default": {"kind": "base_stock", "S": 0},
-            },
-        }
+        out = warehouse(base_stock(0), initial_stock=stock)
+        out["stocking"]["skus"] = {s: base_stock(n) for s, n in stock.items()}
+        return out
 
-    return {
-        "schema_version": 1,
-        "name": "split",
-        "calendar": {"start": "2026-11-01", "horizon": "6d", "warm_up": "1d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}, "b": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {"near": wh({"a": 100000}), "far": wh({"b": 100000})},
-        "regions": {
-            "town": {
-                "served_by": ["near", "far"],
-                "demand": {
-                    "orders_per_day": 200,
-                    "lines_per_order": 2,
-                    "sku_weights": {"a": 1.0, "b": 1.0},
-                },
-                "promised_within": "60h",
-            }
+    return scenario(
+        "split",
+        start="2026-11-01",
+        horizon="6d",
+        warm_up="1d",
+        skus={"a": product(), "b": product()},
+        warehouses={"near": wh({"a": 100000}), "far": wh({"b": 100000})},
+        regions={
+            "town": region(
+                200,
+                served_by=["near", "far"],
+                demand={"lines_per_order": 2, "sku_weights": {"a": 1.0, "b": 1.0}},
+                promised_within="60h",
+            )
         },
-        "lanes": {
+        lanes={
             "near": {"town": {"transit_time": "1d"}},
             "far": {"town": {"transit_time": "2d"}},
         },
-        "routing": {"kind": "nearest_with_stock", "split": split},
-    }
+        routing={"kind": "nearest_with_stock", "split": split},
+    )
 
 
 def test_split_shipments_send_each_line_from_a_warehouse_holding_it() -> None:
     """With splits, an order wanting a and b ships a from near and b from far: two parts,
     both served from stock; the customer order counts once and is delivered with its last
     part. Without, it waits at the nearest warehouse for what it lacks."""
-    split = simulate(validate(split_network(True), "<test>"), seed=3)
-    whole = simulate(validate(split_network(False), "<test>"), seed=3)
+    split = simulate(validated(split_network(True)), seed=3)
+    whole = simulate(validated(split_network(False)), seed=3)
     o, lines = split.tables["orders"], split.tables["order_lines"]
     parts = o[o["split_of"] >= 0]
     assert len(parts) > 200

@@ -18,9 +18,10 @@ import pytest
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import validate
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
+from tests import builders
+from tests.builders import validated
 
 START = dt.date(2026, 11, 1)
 T0 = pd.Timestamp(START)
@@ -44,32 +45,22 @@ def scenario(
     sku_weights: dict[str, float] | None = None,
 ) -> Data:
     """One supplier, one warehouse with ample stock, one region; SKU a is class A, b is B."""
-    demand: Data = {"orders_per_day": orders_per_day, "lines_per_order": lines}
+    demand: Data = {"lines_per_order": lines}
     if sku_weights is not None:
         demand["sku_weights"] = sku_weights
-    return {
-        "schema_version": 1,
-        "name": "stations",
-        "calendar": {"start": str(START), "horizon": f"{days}d", "warm_up": "1d"},
-        "skus": {
-            "a": {"unit_cost": 5.0, "price": 9.0, "abc_class": "A"},
-            "b": {"unit_cost": 5.0, "price": 9.0, "abc_class": "B"},
-        },
-        "suppliers": {"vendor": {"lead_time": "1d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "base_stock", "S": 100_000}},
-                **warehouse,
-            }
-        },
-        "regions": {"town": {"served_by": ["dc"], "demand": demand, **(region or {})}},
-        "lanes": {"dc": {"town": {"transit_time": "1d"}}},
-    }
+    return builders.scenario(
+        "stations",
+        start=str(START),
+        horizon=f"{days}d",
+        warm_up="1d",
+        skus={"a": builders.product(abc_class="A"), "b": builders.product(abc_class="B")},
+        warehouses={"dc": builders.warehouse(builders.base_stock(100_000), **warehouse)},
+        regions={"town": builders.region(orders_per_day, demand=demand, **(region or {}))},
+    )
 
 
 def run(data: Data, seed: int = 1) -> tuple[Scenario, SimulationResult]:
-    sc = validate(data, "<test>")
+    sc = validated(data)
     return sc, simulate(sc, seed=seed)
 
 
@@ -519,11 +510,7 @@ def test_service_class_shares_promises_and_categories() -> None:
             "night": {"share": 0.15, "promised_within": "12h"},
         },
     }
-    data["regions"]["village"] = {
-        "served_by": ["dc"],
-        "demand": {"orders_per_day": 400},
-        **village,
-    }
+    data["regions"]["village"] = builders.region(400, **village)
     data["lanes"]["dc"]["village"] = {"transit_time": "1d"}
     sc, res = run(data, seed=3)
     o = res.tables["orders"]
@@ -567,7 +554,7 @@ def test_no_classes_means_all_standard() -> None:
 )
 def test_bad_service_classes(region: Data, message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
-        validate(scenario({}, region=region), "<test>")
+        validated(scenario({}, region=region))
 
 
 @pytest.mark.parametrize(
@@ -588,7 +575,7 @@ def test_bad_service_classes(region: Data, message: str) -> None:
 )
 def test_bad_pickers(pickers: Data, message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
-        validate(scenario({"pickers": {"count": 1, **pickers}}), "<test>")
+        validated(scenario({"pickers": {"count": 1, **pickers}}))
 
 
 # --- 5. common random numbers -----------------------------------------------------------
@@ -639,7 +626,7 @@ def test_packing_station_matches_erlang_c() -> None:
     c, lam, pack_min = 2, 9.0, 10.0
     mu = 60 / pack_min
     packers = {"count": c, "pack_time": {"dist": "exponential", "mean": f"{pack_min:g}min"}}
-    sc = validate(scenario({"packers": packers}, orders_per_day=lam * 24, days=40), "<test>")
+    sc = validated(scenario({"packers": packers}, orders_per_day=lam * 24, days=40))
     waits, utils = [], []
     for r in range(10):
         res = simulate(sc, seed=20261201, replication=r)

@@ -24,8 +24,8 @@ from simchain.policies.sourcing import (
     Split,
     SupplierView,
 )
-from simchain.scenario import validate
 from simchain.streams import Streams
+from tests.builders import product, region, scenario, validated, warehouse
 
 ALPHA = 1e-3  # a correct model fails a check this rarely
 Data = dict[str, Any]
@@ -33,29 +33,17 @@ Data = dict[str, Any]
 
 def network(**supplier: Any) -> Data:
     """One supplier `vendor` (extra fields from `supplier`), one DC on base stock, one city."""
-    return {
-        "schema_version": 1,
-        "name": "suppliers",
-        "calendar": {"start": "2026-01-01", "horizon": "200d", "warm_up": "10d"},
-        "skus": {"a": {"unit_cost": 10.0, "price": 20.0}, "b": {"unit_cost": 4.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "3d", **supplier}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "s_S", "s": 40, "S": 120}},
-            }
-        },
-        "regions": {
-            "city": {
-                "served_by": ["dc"],
-                "demand": {
-                    "orders_per_day": 30,
-                    "units_per_line": {"dist": "geometric", "mean": 2},
-                },
-            }
-        },
-        "lanes": {"dc": {"city": {"transit_time": "1d"}}},
-    }
+    return scenario(
+        "suppliers",
+        start="2026-01-01",
+        horizon="200d",
+        warm_up="10d",
+        skus={"a": product(10.0, 20.0), "b": product(4.0, 9.0)},
+        suppliers={"vendor": {"lead_time": "3d", **supplier}},
+        warehouses={"dc": warehouse({"kind": "s_S", "s": 40, "S": 120})},
+        regions={"city": region(30, demand={"units_per_line": {"dist": "geometric", "mean": 2}})},
+        lanes={"dc": {"city": {"transit_time": "1d"}}},
+    )
 
 
 def two_vendors(kind: str, **sourcing: Any) -> Data:
@@ -67,12 +55,12 @@ def two_vendors(kind: str, **sourcing: Any) -> Data:
 
 
 def supplier_of(data: Data, name: str = "vendor", seed: int = 1) -> Supplier:
-    sc = validate(data, "<test>")
+    sc = validated(data)
     return Supplier(0, name, sc, Streams(seed))
 
 
 def run(data: Data, seed: int = 3) -> simchain.SimulationResult:
-    return simchain.simulate(validate(data, "<test>"), seed=seed)
+    return simchain.simulate(validated(data), seed=seed)
 
 
 def view(name: str, **kw: Any) -> SupplierView:
@@ -288,11 +276,11 @@ def test_bad_supplier_and_sourcing_input_is_named(edit: Any, message: str) -> No
     data = copy.deepcopy(two_vendors("primary_backup"))
     edit(data)
     with pytest.raises(ScenarioError, match=message):
-        validate(data, "<test>")
+        validated(data)
 
 
 def test_one_supplier_with_a_multi_supplier_kind_is_an_error() -> None:
     data = network()
     data["warehouses"]["dc"]["sourcing"] = {"kind": "cheapest"}
     with pytest.raises(ScenarioError, match="needs at least two suppliers"):
-        validate(data, "<test>")
+        validated(data)

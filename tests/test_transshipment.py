@@ -12,8 +12,8 @@ import pytest
 
 from simchain import simulate
 from simchain.errors import ScenarioError
-from simchain.scenario import validate
 from simchain.simulate import SimulationResult
+from tests.builders import base_stock, region, scenario, validated, warehouse
 
 START = dt.date(2026, 11, 1)
 H = pd.Timedelta(hours=1)
@@ -28,37 +28,32 @@ def network() -> Data:
     times, so a transshipment arrives exactly 6 h (from Nanjing) or 10 h (Hefei) after it is
     placed."""
     fdc = {"transit_time": "3d", "cost_per_unit": 1.0}
-    return {
-        "schema_version": 1,
-        "name": "transship",
-        "calendar": {"start": str(START), "horizon": "30d", "warm_up": "2d"},
-        "skus": {"a": {"unit_cost": 5.0, "price": 9.0}},
-        "suppliers": {"vendor": {"lead_time": "2d"}},
-        "warehouses": {
-            "dc": {
-                "replenished_from": "vendor",
-                "stocking": {"default": {"kind": "base_stock", "S": 5000}},
-            },
-            "sh_fdc": {
-                "replenished_from": "dc",
-                "stocking": {"default": {"kind": "periodic", "review_period": "7d", "S": 120}},
-                "transship_from": ["nj_fdc", "hf_fdc"],
-            },
-            "nj_fdc": {
-                "replenished_from": "dc",
-                "stocking": {"default": {"kind": "r_Q", "r": KEEP["nj_fdc"], "Q": 200}},
-            },
-            "hf_fdc": {
-                "replenished_from": "dc",
-                "stocking": {"default": {"kind": "s_S", "s": KEEP["hf_fdc"], "S": 900}},
-            },
+    return scenario(
+        "transship",
+        start=str(START),
+        horizon="30d",
+        warm_up="2d",
+        suppliers={"vendor": {"lead_time": "2d"}},
+        warehouses={
+            "dc": warehouse(base_stock(5000)),
+            "sh_fdc": warehouse(
+                {"kind": "periodic", "review_period": "7d", "S": 120},
+                replenished_from="dc",
+                transship_from=["nj_fdc", "hf_fdc"],
+            ),
+            "nj_fdc": warehouse(
+                {"kind": "r_Q", "r": KEEP["nj_fdc"], "Q": 200}, replenished_from="dc"
+            ),
+            "hf_fdc": warehouse(
+                {"kind": "s_S", "s": KEEP["hf_fdc"], "S": 900}, replenished_from="dc"
+            ),
         },
-        "regions": {
-            "shanghai": {"served_by": ["sh_fdc"], "demand": {"orders_per_day": 40}},
-            "nanjing": {"served_by": ["nj_fdc"], "demand": {"orders_per_day": 3}},
-            "hefei": {"served_by": ["hf_fdc"], "demand": {"orders_per_day": 2}},
+        regions={
+            "shanghai": region(40, served_by="sh_fdc"),
+            "nanjing": region(3, served_by="nj_fdc"),
+            "hefei": region(2, served_by="hf_fdc"),
         },
-        "lanes": {
+        lanes={
             "dc": {"sh_fdc": fdc, "nj_fdc": fdc, "hf_fdc": fdc},
             "nj_fdc": {
                 "sh_fdc": {"transit_time": "6h", "cost_per_unit": 2.0},
@@ -70,11 +65,11 @@ def network() -> Data:
             },
             "sh_fdc": {"shanghai": {"transit_time": "1d"}},
         },
-    }
+    )
 
 
 def run(data: Data, seed: int = 3) -> SimulationResult:
-    return simulate(validate(data, "<test>"), seed=seed)
+    return simulate(validated(data), seed=seed)
 
 
 def without(data: Data) -> Data:
@@ -229,7 +224,7 @@ def test_bad_references_name_the_field(change: Any, path: str, fragment: str) ->
     data = network()
     change(data)
     with pytest.raises(ScenarioError) as info:
-        validate(data, "<test>")
+        validated(data)
     assert any(p.dotted() == path and fragment in p.message for p in info.value.problems), (
         info.value.render()
     )

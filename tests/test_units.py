@@ -170,23 +170,20 @@ def test_time_weighted_mean_by_hand():
 def test_days_without_orders_are_fine():
     """Low demand leaves whole days empty; the run must not care."""
     from simchain import simulate
-    from simchain.scenario import load_text
+    from tests.builders import base_stock, loaded_as_yaml, product, region, scenario, warehouse
 
-    sc = load_text(
-        """
-schema_version: 1
-name: quiet
-calendar: {start: 2026-01-01, horizon: 20d}
-skus: {item: {unit_cost: 10, price: 20}}
-suppliers: {vendor: {lead_time: 2d}}
-warehouses:
-  dc: {replenished_from: vendor, stocking: {default: {kind: base_stock, S: 5}}}
-regions:
-  city: {served_by: [dc], demand: {orders_per_day: 0.1}}
-lanes: {dc: {city: {transit_time: 12h}}}
-""",
-        source="<quiet>",
+    data = scenario(
+        "quiet",
+        start=dt.date(2026, 1, 1),
+        horizon="20d",
+        warm_up=None,
+        skus={"item": product(10, 20)},
+        suppliers={"vendor": {"lead_time": "2d"}},
+        warehouses={"dc": warehouse(base_stock(5))},
+        regions={"city": region(0.1)},
+        lanes={"dc": {"city": {"transit_time": "12h"}}},
     )
+    sc = loaded_as_yaml(data, "<quiet>")
     r = simulate(sc, seed=0)
     assert len(r.tables["orders"]) < 10
     assert r.kpis["orders"] == len(r.tables["orders"])

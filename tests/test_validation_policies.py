@@ -25,7 +25,7 @@ from scipy import stats
 from stockpyl.newsvendor import newsvendor_poisson, newsvendor_poisson_cost
 from stockpyl.ss import s_s_cost_discrete
 
-from simchain.scenario import validate
+from tests.builders import validated
 from tests.test_validation_theory import (
     HOUR,
     assert_covers,
@@ -40,7 +40,7 @@ def edited(scenario, edit):
     """The scenario with its resolved data changed in place by `edit`, validated again."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     edit(data)
-    return validate(data, source="<test_validation_policies>")
+    return validated(data, "<test_validation_policies>")
 
 
 def hours_since_start(scenario, times):

@@ -27,7 +27,7 @@ from stockpyl.loss_functions import poisson_loss
 from stockpyl.rq import r_q_cost_poisson
 
 from simchain import simulate
-from simchain.scenario import validate
+from tests import builders
 
 SEED = 20260901
 HOUR = pd.Timedelta(hours=1)
@@ -51,38 +51,31 @@ def one_dc(
     pickers=None,
 ):
     """One supplier, one warehouse, one region, one SKU; Poisson orders of one unit."""
-    sku = {"unit_cost": 10.0, "price": 20.0}
+    item = builders.product(10.0, 20.0)
     if holding_cost_per_day is not None:
-        sku["holding_cost_per_day"] = holding_cost_per_day
-    warehouse = {
-        "replenished_from": "vendor",
-        "initial_stock": initial_stock,
-        "stocking": {"default": policy},
-    }
+        item["holding_cost_per_day"] = holding_cost_per_day
+    dc = builders.warehouse(policy, initial_stock=initial_stock)
     if pickers is not None:
-        warehouse["pickers"] = pickers
-    data = {
-        "schema_version": 1,
-        "name": "validation",
-        "calendar": {"start": "2026-01-01", "horizon": f"{days}d", "warm_up": warm_up},
-        "skus": {"item": sku},
-        "suppliers": {"vendor": {"lead_time": lead_time}},
-        "warehouses": {"dc": warehouse},
-        "regions": {
-            "city": {
-                "served_by": ["dc"],
-                "unmet_demand": "backorder",
-                "demand": {
-                    "orders_per_day": orders_per_day,
-                    "lines_per_order": 1,
-                    "units_per_line": 1,
-                },
-            }
+        dc["pickers"] = pickers
+    data = builders.scenario(
+        "validation",
+        start="2026-01-01",
+        horizon=f"{days}d",
+        warm_up=warm_up,
+        skus={"item": item},
+        suppliers={"vendor": {"lead_time": lead_time}},
+        warehouses={"dc": dc},
+        regions={
+            "city": builders.region(
+                orders_per_day,
+                demand={"lines_per_order": 1, "units_per_line": 1},
+                unmet_demand="backorder",
+            )
         },
-        "lanes": {"dc": {"city": {"transit_time": "12h", "cost_per_unit": 0.0}}},
-        "costs": {"ordering_cost": ordering_cost, "backorder_cost_per_unit_day": backorder_cost},
-    }
-    return validate(data, source="<test_validation_theory>")
+        lanes={"dc": {"city": {"transit_time": "12h", "cost_per_unit": 0.0}}},
+        costs={"ordering_cost": ordering_cost, "backorder_cost_per_unit_day": backorder_cost},
+    )
+    return builders.validated(data, "<test_validation_theory>")
 
 
 def replications(scenario, n):
