@@ -2,6 +2,7 @@
 numbers, run in parallel and summarised with confidence intervals."""
 
 from simchain.experiment.runner import ExperimentResult, run_experiment
-from simchain.experiment.spec import Experiment, ExperimentFile, load_experiment
+from simchain.experiment.schema import Experiment
+from simchain.experiment.spec import ExperimentFile, load_experiment
 
 __all__ = ["Experiment", "ExperimentFile", "ExperimentResult", "load_experiment", "run_experiment"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from simchain.experiment.spec import Bounds, Experiment
+from simchain.experiment.schema import Bounds, Experiment
 
 #: Mixed into the sweep's random generator, so that sampling the points never shares a
 #: stream with the runs themselves.

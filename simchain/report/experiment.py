@@ -24,7 +24,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simchain.display import format_kpi
-from simchain.experiment.spec import Experiment, as_set_strings
+from simchain.experiment.schema import Experiment
+from simchain.experiment.spec import as_set_strings
 from simchain.experiment.stats import LEVEL
 from simchain.kpis import direction
 from simchain.report.figure import image, save_figures, table, write_page
