@@ -31,6 +31,10 @@ from simchain.timebase import days
 if TYPE_CHECKING:
     from simchain.simulate import SimulationResult
 
+    #: The sub-command parsers of `simchain`, to which each verb adds its own (a type only:
+    #: argparse's class cannot be subscripted at run time).
+    Verbs = argparse._SubParsersAction[argparse.ArgumentParser]
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -429,7 +433,25 @@ def parser() -> argparse.ArgumentParser:
         description="Discrete-event simulation of e-commerce supply chains.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(sub)
+    _add_animate(sub)
+    _add_experiment(sub)
+    val = sub.add_parser("validate", help="check a scenario file and summarise its network")
+    val.add_argument("scenario")
+    val.add_argument("--set", action="append", metavar="PATH=VALUE")
+    val.set_defaults(func=cmd_validate)
+    sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(
+        func=cmd_schema
+    )
+    _add_report(sub)
+    _add_demo(sub)
+    sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
+    sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
+    return p
 
+
+def _add_run(sub: Verbs) -> None:
+    """`simchain run`: one scenario simulated into a run folder."""
     run = sub.add_parser(
         "run",
         help="simulate a scenario and write a run folder",
@@ -442,6 +464,9 @@ def parser() -> argparse.ArgumentParser:
     _no_report_argument(run)
     run.set_defaults(func=cmd_run)
 
+
+def _add_animate(sub: Verbs) -> None:
+    """`simchain animate`: one scenario simulated into a GIF or MP4 of its network."""
     ani = sub.add_parser(
         "animate",
         help="simulate a scenario and write an animation of the network (GIF or MP4)",
@@ -459,6 +484,9 @@ def parser() -> argparse.ArgumentParser:
     ani.add_argument("--quiet", action="store_true", help="print nothing on success")
     ani.set_defaults(func=cmd_animate)
 
+
+def _add_experiment(sub: Verbs) -> None:
+    """`simchain experiment`: an experiment file's runs, in parallel, into its folder."""
     exp = sub.add_parser(
         "experiment",
         help="run an experiment: variants x parameter points x replications",
@@ -479,14 +507,9 @@ def parser() -> argparse.ArgumentParser:
     _no_report_argument(exp)
     exp.set_defaults(func=cmd_experiment)
 
-    val = sub.add_parser("validate", help="check a scenario file and summarise its network")
-    val.add_argument("scenario")
-    val.add_argument("--set", action="append", metavar="PATH=VALUE")
-    val.set_defaults(func=cmd_validate)
 
-    sub.add_parser("schema", help="print the JSON Schema of scenario files").set_defaults(
-        func=cmd_schema
-    )
+def _add_report(sub: Verbs) -> None:
+    """`simchain report`: the report of a run or experiment folder, drawn again."""
     rep = sub.add_parser(
         "report", help="draw a run or experiment folder's figures and write report.html"
     )
@@ -495,6 +518,10 @@ def parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--quiet", action="store_true", help="print nothing")
     rep.set_defaults(func=cmd_report)
+
+
+def _add_demo(sub: Verbs) -> None:
+    """`simchain demo`: the classroom demos, listed or run one at a time."""
     demo = sub.add_parser(
         "demo",
         help="classroom demos: list them, or run one with its explanation and takeaway",
@@ -510,9 +537,6 @@ def parser() -> argparse.ArgumentParser:
     )
     _no_report_argument(demo)
     demo.set_defaults(func=cmd_demo)
-    sub.add_parser("scenarios", help="list bundled scenarios").set_defaults(func=cmd_scenarios)
-    sub.add_parser("policies", help="list registered policy kinds").set_defaults(func=cmd_policies)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:

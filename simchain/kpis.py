@@ -105,16 +105,46 @@ def time_weighted(
 
 
 def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
-    """The KPI table of one run (metric -> value); see the README for definitions."""
+    """The KPI table of one run (metric -> value); see the README for definitions. The order
+    of the keys is the order of kpis.csv's rows: service, stock, costs, then utilizations."""
     w = Window.of(sc)
     orders = tables["orders"]
-    lines = tables["order_lines"]
     inv = tables["inventory"]
     rep = tables["replenishments"]
-    k: dict[str, float] = {}
-
     obs = orders[orders["created"] >= w.begin]
     cust = customer_orders(obs)  # a split order's parts count once from here on
+    lines = tables["order_lines"]
+    obs_lines = lines[lines["order_id"].isin(obs["order_id"])]
+    k = service(obs, cust, tables.get("returns"), sc, w)
+    k.update(delivery(cust, w))
+    k.update(stock(inv, obs, obs_lines, sc, w))
+    k.update(replenishment(rep, sc, w))
+    k.update(operating_costs(obs, obs_lines, rep, k["avg_backorder_units"], sc, w))
+    k.update(stock_losses(tables.get("losses"), sc, w))
+    k.update(totals(k))
+    k.update(crew_utilization(orders, sc, w, "pickers"))
+    k.update(crew_utilization(orders, sc, w, "packers"))
+    k.update(receiving(rep, inv, sc, w))
+    k.update(courier_utilization(orders, sc, w))
+    if "shipments" in tables:
+        k.update(truck_utilization(tables["shipments"], w))
+    if "daily" in tables:
+        daily = tables["daily"]
+        k.update(backlog(daily[daily["date"] >= w.begin.floor("D")]))
+    return k
+
+
+def service(
+    obs: pd.DataFrame,
+    cust: pd.DataFrame,
+    returns: pd.DataFrame | None,
+    sc: Scenario,
+    w: Window,
+) -> dict[str, float]:
+    """Customer service of the orders created in the window (`obs`, and `cust`: the same as
+    customer orders): demand, fill rates, on time in full (per service class when the
+    scenario has classes), and the units lost, backordered and returned."""
+    k: dict[str, float] = {}
     units = float(obs["units"].sum())
     k["orders"] = float(len(cust))
     k["units_demanded"] = units
@@ -133,12 +163,19 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["backordered_units"] = float(obs["units_backordered"].sum())
     k["cancelled_orders"] = float((cust["status"] == "cancelled").sum())
     k["presale_orders"] = float(obs["presale_event"].notna().sum())
-    returns = tables.get("returns")
     k["returned_units"] = (
         float(returns["units"][returns["order_id"].isin(obs["order_id"])].sum())
         if returns is not None
         else 0.0
     )
+    return k
+
+
+def delivery(cust: pd.DataFrame, w: Window) -> dict[str, float]:
+    """How fast customer orders arrived: delivered orders, their cycle times (mean, median,
+    95th percentile), and the share delivered within 48 and 72 hours of those that had that
+    long before the window's end."""
+    k: dict[str, float] = {}
     done = cust[cust["status"] == "delivered"]
     cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
     k["delivered_orders"] = float(len(done))
@@ -149,7 +186,16 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         judged = cust[cust["created"] + within * HOUR <= w.end]
         fast = judged["delivered"] - judged["created"] <= within * HOUR
         k[f"delivered_within_{within}h"] = _ratio(float(fast.sum()), len(judged))
+    return k
 
+
+def stock(
+    inv: pd.DataFrame, obs: pd.DataFrame, obs_lines: pd.DataFrame, sc: Scenario, w: Window
+) -> dict[str, float]:
+    """Time-weighted stock and backorders over the window, inventory turns (cost of the units
+    sold to the window's orders, a year of it, over the average stock's value) and the cost
+    of holding that stock."""
+    k: dict[str, float] = {}
     on_hand = time_weighted(inv, "on_hand", w)
     backorders = time_weighted(inv, "customer_backorders", w)
     k["avg_on_hand_units"] = float(on_hand.sum())
@@ -157,20 +203,25 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["avg_transfer_backorder_units"] = float(
         time_weighted(inv, "backorders", w).sum() - backorders.sum()
     )
-    unit_cost = pd.Series({s: v.unit_cost for s, v in sc.skus.items()})
+    unit_cost = unit_costs(sc)
     hold_day = pd.Series({s: sc.holding_cost_per_day(s) for s in sc.skus})
     sku_of = on_hand.index.get_level_values(1) if len(on_hand) else pd.Index([])
     avg_value = float((on_hand.to_numpy() * unit_cost.reindex(sku_of).to_numpy()).sum())
-    obs_lines = lines[lines["order_id"].isin(obs["order_id"])]
     sold = obs["order_id"][obs["shipped"].notna()]
     sold_lines = obs_lines[obs_lines["order_id"].isin(sold)]
     served = sold_lines["units"] - sold_lines["lost"]
     cogs = float((served * sold_lines["sku"].map(unit_cost).astype(float)).sum())
     k["inventory_turns"] = _ratio(cogs * DAYS_PER_YEAR / w.days, avg_value)
-
     k["holding_cost"] = float(
         (on_hand.to_numpy() * hold_day.reindex(sku_of).to_numpy()).sum() * w.days
     )
+    return k
+
+
+def replenishment(rep: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float]:
+    """Replenishment orders placed in the window, the units moved between warehouses, what
+    ordering and buying cost, and how the suppliers did (`scorecard.score`)."""
+    k: dict[str, float] = {}
     placed = rep[rep["placed"] >= w.begin]
     k["replenishment_orders"] = float(placed["order_id"].nunique())
     k["transshipped_units"] = float(placed.loc[placed["kind"] == "transshipment", "quantity"].sum())
@@ -179,13 +230,27 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     k["purchase_cost"] = supplied.pop("purchase_cost")
     k.update({f"supplier_{name}": v for name, v in supplied.items() if "rate" in name})
     k["supplier_lead_time_mean_d"] = supplied["lead_time_mean_d"]
+    return k
+
+
+def operating_costs(
+    obs: pd.DataFrame,
+    obs_lines: pd.DataFrame,
+    rep: pd.DataFrame,
+    avg_backorder_units: float,
+    sc: Scenario,
+    w: Window,
+) -> dict[str, float]:
+    """Transport (customer orders and the replenishments shipped in the window), shortage
+    (lost sales and the time-weighted backorders) and labour (crews on duty) costs."""
+    k: dict[str, float] = {}
     moved = rep[(rep["shipped"] >= w.begin) & rep["received"].notna()]
     k["transport_cost"] = float(obs["transport_cost"].sum() + moved["transport_cost"].sum())
     lost_cost = obs_lines["lost"] * obs_lines["sku"].map(
         {s: sc.lost_sale_cost(s) for s in sc.skus}
     ).astype(float)
     k["shortage_cost"] = float(
-        lost_cost.sum() + k["avg_backorder_units"] * sc.costs.backorder_cost_per_unit_day * w.days
+        lost_cost.sum() + avg_backorder_units * sc.costs.backorder_cost_per_unit_day * w.days
     )
     k["labour_cost"] = sum(
         crew_hours(sc, name, role) * crew.cost_per_hour
@@ -193,15 +258,24 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         for role in ROLES
         if (crew := getattr(wh, role)) is not None
     )
-    losses = tables.get("losses")  # stock destroyed by disruptions
+    return k
+
+
+def stock_losses(losses: pd.DataFrame | None, sc: Scenario, w: Window) -> dict[str, float]:
+    """Units of stock destroyed by disruptions in the window, and their value at unit cost."""
     gone = (
         losses[losses["time"] >= w.begin]
         if losses is not None
         else pd.DataFrame({"sku": pd.Series(dtype=object), "units": pd.Series(dtype=float)})
     )
-    k["stock_lost_units"] = float(gone["units"].sum())
-    k["stock_lost_cost"] = float((gone["units"] * gone["sku"].map(unit_cost).astype(float)).sum())
-    k["total_cost"] = (
+    value = gone["units"] * gone["sku"].map(unit_costs(sc)).astype(float)
+    return {"stock_lost_units": float(gone["units"].sum()), "stock_lost_cost": float(value.sum())}
+
+
+def totals(k: Mapping[str, float]) -> dict[str, float]:
+    """The total cost (every cost KPI above it) and the cost per delivered order of what
+    scales with orders (labour and transport)."""
+    total = (
         k["holding_cost"]
         + k["ordering_cost"]
         + k["purchase_cost"]
@@ -210,17 +284,13 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
         + k["labour_cost"]
         + k["stock_lost_cost"]
     )
-    k["cost_per_order"] = _ratio(k["labour_cost"] + k["transport_cost"], k["delivered_orders"])
-    k.update(crew_utilization(orders, sc, w, "pickers"))
-    k.update(crew_utilization(orders, sc, w, "packers"))
-    k.update(receiving(rep, inv, sc, w))
-    k.update(courier_utilization(orders, sc, w))
-    if "shipments" in tables:
-        k.update(truck_utilization(tables["shipments"], w))
-    if "daily" in tables:
-        daily = tables["daily"]
-        k.update(backlog(daily[daily["date"] >= w.begin.floor("D")]))
-    return k
+    per_order = _ratio(k["labour_cost"] + k["transport_cost"], k["delivered_orders"])
+    return {"total_cost": total, "cost_per_order": per_order}
+
+
+def unit_costs(sc: Scenario) -> pd.Series:
+    """Each SKU's unit cost, indexed by SKU id (to value stock, sales and losses)."""
+    return pd.Series({s: v.unit_cost for s, v in sc.skus.items()})
 
 
 def on_time_in_full(cust: pd.DataFrame, end: pd.Timestamp) -> pd.Series:

@@ -244,6 +244,30 @@ def run_experiment(
     spec = exp.spec
     out = Path(out) if out is not None else Path("results") / spec.name
     workers = workers or os.cpu_count() or 1
+    _check_options(out, workers, resume, cluster)
+    _claim(exp, out, resume)
+    plan = runs(spec)
+    todo = _runs_to_do(exp, plan, done_keys(out) if resume else set())
+    _write_scenarios(exp, out)
+    if progress:
+        progress(0, len(todo), 0)
+    rows = _rows(todo, spec.name, out, workers, cluster)
+    checked = _follow_runs(exp, rows, len(todo), progress)
+    table = _runs_table(exp, out, plan, checked)
+    failed = int((table["status"] != "ok").sum()) if len(table) else 0
+    params = spec.sweep.parameters() if spec.sweep else []
+    summary, comparison = _write_statistics(exp, out, table, params)
+    wall = time.perf_counter() - t0
+    result = ExperimentResult(
+        out, table, summary, comparison, params, len(todo), len(plan) - len(todo), failed, wall
+    )
+    atomic_text(out / "manifest.json", json.dumps(_manifest(exp, result, command), indent=2) + "\n")
+    return result
+
+
+def _check_options(out: Path, workers: int, resume: bool, cluster: str | None) -> None:
+    """Refuse a bad --cluster or --workers, and an output folder holding something else
+    unless resumed, before anything is written."""
     if cluster is not None:
         _check_cluster(cluster)
     if workers < 1:
@@ -255,9 +279,11 @@ def run_experiment(
             str(out),
             [Problem((), "the output folder exists and is not empty: --resume it or pick --out")],
         )
-    _claim(exp, out, resume)
-    plan = runs(spec)
-    done = done_keys(out) if resume else set()
+
+
+def _runs_to_do(exp: ExperimentFile, plan: list[Run], done: set[str]) -> list[tuple[Run, Scenario]]:
+    """The runs not done yet, each with its scenario: loaded once per variant and point, and
+    all of them before the first run starts, so a bad override fails at once."""
     scenarios: dict[tuple[str, str], Scenario] = {}
     todo = []
     for run in plan:
@@ -267,20 +293,40 @@ def run_experiment(
         if at not in scenarios:
             scenarios[at] = exp.load(run.variant, run.point.params)
         todo.append((run, scenarios[at]))
-    for variant in spec.variants:
+    return todo
+
+
+def _write_scenarios(exp: ExperimentFile, out: Path) -> None:
+    """Each variant's scenario as run (overrides applied) in scenarios/<variant>.yaml, for
+    readers who want to rerun or inspect one alone."""
+    for variant in exp.spec.variants:
         sc = exp.load(variant)
         atomic_text(out / "scenarios" / f"{variant}.yaml", scenario_yaml(sc))
 
+
+def _rows(
+    todo: list[tuple[Run, Scenario]], name: str, out: Path, workers: int, cluster: str | None
+) -> Generator[dict[str, Any], None, None]:
+    """The runs' rows as they finish: on the Dask cluster if given, else in-process when one
+    worker (or one run) would do, else on a pool of at most one process per run."""
+    if cluster is not None:
+        return _dask(todo, name, out, cluster)
+    if workers == 1 or len(todo) <= 1:
+        return _serial(todo, name, out)
+    return _pooled(todo, name, out, min(workers, len(todo)))
+
+
+def _follow_runs(
+    exp: ExperimentFile,
+    rows: Generator[dict[str, Any], None, None],
+    total: int,
+    progress: Progress | None,
+) -> bool:
+    """Take each run's row as it finishes and report progress. The first successful run's
+    KPIs are checked against the metrics at once, not after an hour of runs; True if one
+    was."""
     checked = False
     failures = 0
-    if progress:
-        progress(0, len(todo), 0)
-    if cluster is not None:
-        rows = _dask(todo, spec.name, out, cluster)
-    elif workers == 1 or len(todo) <= 1:
-        rows = _serial(todo, spec.name, out)
-    else:
-        rows = _pooled(todo, spec.name, out, min(workers, len(todo)))
     try:
         for n, row in enumerate(rows, 1):
             failures += row["status"] != "ok"
@@ -288,19 +334,31 @@ def run_experiment(
                 _check_metrics(exp, row)
                 checked = True
             if progress:
-                progress(n, len(todo), failures)
+                progress(n, total, failures)
     finally:
         rows.close()  # on a bad metric or Ctrl-C: cancel the runs not started
+    return checked
 
-    keys = [run.key for run in plan]
-    frames = [pd.read_parquet(part_path(out, k)) for k in keys]
+
+def _runs_table(exp: ExperimentFile, out: Path, plan: list[Run], checked: bool) -> pd.DataFrame:
+    """All runs' parts in key order, written as runs.parquet. If no run of this session
+    succeeded (a resume with everything done, say), the metrics are checked here on the
+    first successful run of the table."""
+    frames = [pd.read_parquet(part_path(out, run.key)) for run in plan]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    failed = int((table["status"] != "ok").sum()) if len(table) else 0
-    if not checked and failed < len(table):
-        first = table[table["status"] == "ok"].iloc[0]
-        _check_metrics(exp, {str(k): v for k, v in first.items()})
+    ok = table[table["status"] == "ok"] if len(table) else table
+    if not checked and len(ok):
+        _check_metrics(exp, {str(k): v for k, v in ok.iloc[0].items()})
     atomic_write(out / "runs.parquet", lambda fh: table.to_parquet(fh, index=False))
-    params = spec.sweep.parameters() if spec.sweep else []
+    return table
+
+
+def _write_statistics(
+    exp: ExperimentFile, out: Path, table: pd.DataFrame, params: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary (per variant and point) and the comparison with the baseline, written as
+    summary.csv and comparison.csv, with the sweep's parameter values next to each point."""
+    spec = exp.spec
     summary = _with_params(stats.summary(table, spec.metrics), table, params)
     comparison = _with_params(
         stats.comparison(table, spec.metrics, spec.baseline_variant, list(spec.variants)),
@@ -309,12 +367,7 @@ def run_experiment(
     )
     atomic_write(out / "summary.csv", lambda fh: summary.to_csv(fh, index=False))
     atomic_write(out / "comparison.csv", lambda fh: comparison.to_csv(fh, index=False))
-    wall = time.perf_counter() - t0
-    result = ExperimentResult(
-        out, table, summary, comparison, params, len(todo), len(plan) - len(todo), failed, wall
-    )
-    atomic_text(out / "manifest.json", json.dumps(_manifest(exp, result, command), indent=2) + "\n")
-    return result
+    return summary, comparison
 
 
 def _with_params(frame: pd.DataFrame, runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
