@@ -202,7 +202,7 @@ def test_a_truck_is_one_event_whatever_it_carries(monkeypatch: pytest.MonkeyPatc
     assert scheduled["_unloaded"] == (sh["units"] > 0).sum()
     assert scheduled["_delivered"] == 0  # no last mile: parcels are handed over by their truck
     purchases = res.tables["replenishments"]["kind"] == "purchase"
-    assert scheduled["_received"] == res.tables["replenishments"]["order_id"][purchases].nunique()
+    assert scheduled["_arrived"] == res.tables["replenishments"]["order_id"][purchases].nunique()
     assert sh["shipments"].sum() > 10 * scheduled["_unloaded"]
 
 

@@ -16,7 +16,7 @@ from scipy import stats
 
 import simchain
 from simchain.errors import ScenarioError
-from simchain.model.suppliers import Supplier
+from simchain.model.suppliers import Supplier, supplier_node
 from simchain.policies.sourcing import (
     Cheapest,
     Fastest,
@@ -56,7 +56,7 @@ def two_vendors(kind: str, **sourcing: Any) -> Data:
 
 def supplier_of(data: Data, name: str = "vendor", seed: int = 1) -> Supplier:
     sc = validated(data)
-    return Supplier(0, name, sc, Streams(seed))
+    return Supplier(supplier_node(0, name, sc, Streams(seed)))
 
 
 def run(data: Data, seed: int = 3) -> simchain.SimulationResult:
@@ -82,7 +82,7 @@ def test_capacity_is_a_fifo_line() -> None:
 def test_calendar_outage_holds_dispatch_and_pauses_production() -> None:
     outage = {"start": "2026-01-02", "end": "2026-01-03"}  # clock [24 h, 72 h)
     sup = supplier_of(network(lead_time="1d", capacity_per_day=240, outages=[outage]))
-    assert sup.outages == [(24.0, 72.0)]
+    assert sup.node.outages == [(24.0, 72.0)]
     assert not sup.down(23.9) and sup.down(24.0) and sup.down(71.9) and not sup.down(72.0)
     # 100 units from hour 20: 4 h of work before the outage, 6 h after it.
     dispatch, due, _ = sup.place(0, 20.0, 100)
@@ -102,12 +102,14 @@ def test_random_outages_take_the_renewal_share_of_time() -> None:
     )
     data["calendar"]["horizon"] = "20000d"
     sup = supplier_of(data)
-    down = sum(min(e, 20000 * 24) - b for b, e in sup.outages) / (20000 * 24)
-    n = len(sup.outages)
+    down = sum(min(e, 20000 * 24) - b for b, e in sup.node.outages) / (20000 * 24)
+    n = len(sup.node.outages)
     assert n > 500
     # Each cycle's down share has sd about 0.16 (exponential parts): the mean is tight.
     assert abs(down - 0.2) < 4 * 0.16 / np.sqrt(n), (down, n)
-    assert all(b2 > e1 for (_, e1), (b2, _) in zip(sup.outages, sup.outages[1:], strict=False))
+    assert all(
+        b2 > e1 for (_, e1), (b2, _) in zip(sup.node.outages, sup.node.outages[1:], strict=False)
+    )
 
 
 # --- the simulated supplier: reliability, quality, MOQ, prices, scorecard ----------------
