@@ -4,8 +4,8 @@ from simchain.errors import ScenarioError
 from simchain.experiment import load_experiment, run_experiment
 from simchain.scenario import Scenario, load_scenario
 from simchain.simulate import SimulationResult, simulate
+from simchain.version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "Scenario",
     "ScenarioError",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -12,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
-import simpy
 import yaml
 
 from simchain.disruptions import dated
 from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
+from simchain.version import __version__, library_versions
 
 RUN_TABLES = (
     "orders",
@@ -78,18 +76,13 @@ def git_revision() -> str | None:
 
 
 def manifest(result: SimulationResult, command: list[str] | None) -> dict[str, Any]:
-    from simchain import __version__
-
     return {
         "simchain_version": __version__,
         "git_revision": git_revision(),
         "scenario": result.scenario.name,
         "seed": result.seed,
         "replication": result.replication,
-        "python": platform.python_version(),
-        "simpy": simpy.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
+        **library_versions(),
         "wall_time_s": round(result.wall_time_s, 3),
         "stats": {k: round(v, 3) for k, v in result.stats.items()},
         "command_line": command if command is not None else sys.argv,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import time
 import traceback
@@ -21,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import simpy
 
 from simchain.errors import Problem, ScenarioError, suggest
 from simchain.experiment import stats
@@ -32,6 +29,7 @@ from simchain.experiment.spec import ExperimentFile
 from simchain.output import atomic_text, atomic_write, git_revision, scenario_yaml
 from simchain.scenario.schema import Scenario
 from simchain.simulate import simulate
+from simchain.version import __version__, library_versions
 
 #: Columns of a run's row before its KPIs (the sweep's parameters come after `point`).
 ID_COLUMNS = ("key", "experiment", "variant", "point")
@@ -384,8 +382,6 @@ def _with_params(frame: pd.DataFrame, runs: pd.DataFrame, params: list[str]) -> 
 def _manifest(
     exp: ExperimentFile, r: ExperimentResult, command: list[str] | None
 ) -> dict[str, Any]:
-    from simchain import __version__
-
     spec = exp.spec
     return {
         "experiment": spec.name,
@@ -403,10 +399,7 @@ def _manifest(
         "failed_runs": r.runs.loc[r.runs["status"] != "ok", "key"].tolist() if len(r.runs) else [],
         "simchain_version": __version__,
         "git_revision": git_revision(),
-        "python": platform.python_version(),
-        "simpy": simpy.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
+        **library_versions(),
         "wall_time_s": round(r.wall_time_s, 3),
         "command_line": command if command is not None else sys.argv,
         "files": [
