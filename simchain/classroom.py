@@ -323,11 +323,38 @@ def cycle_service(run: Run, wh: str) -> tuple[int, int]:
 
 def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
     from simchain.output import atomic_write
-    from simchain.report.figure import new_figure, png
 
     rows = [safety_stock_row(r) for r in runs]
     table = pd.DataFrame([{"run": r.label, **row} for r, row in zip(runs, rows, strict=True)])
     atomic_write(folder / "safety_stock.csv", lambda fh: table.to_csv(fh, index=False))
+    figure = _service_vs_stock(rows, folder)
+    lines = [
+        "One run per safety factor, the same customers and lead times in each (same seed):",
+        f"  {'z':>5}{'safety stock':>14}{'avg on hand':>13}{'fill rate':>11}"
+        f"{'cycle service':>15}{'theory':>9}   run folder",
+    ]
+    for row, run in zip(rows, runs, strict=True):
+        lines.append(
+            f"  {row['z']:>5.2f}{round(row['safety_stock']):>14,}{row['avg_on_hand']:>13,.0f}"
+            f"{_pct(row['fill_rate']):>11}{_pct(row['measured_csl']):>15}"
+            f"{_pct(row['target_csl']):>9}   {run.folder}"
+        )
+    lines += [
+        "(safety stock: reorder point - forecast demand over the lead time, levels.parquet and "
+        "forecast.parquet; avg on hand and fill rate: kpis.csv; cycle service: share of "
+        "purchase orders during whose lead time no customer went short.)",
+        "",
+        *_safety_stock_lessons(rows),
+        f"Figure: {figure}; the table: {folder / 'safety_stock.csv'}",
+    ]
+    return "\n".join(lines)
+
+
+def _service_vs_stock(rows: list[dict[str, float]], folder: Path) -> Path:
+    """The service-level-against-stock figure of the safety-stock demo; its path."""
+    from simchain.output import atomic_write
+    from simchain.report.figure import new_figure, png
+
     stock = [row["avg_on_hand"] for row in rows]
     fig, ax = new_figure((7.0, 4.5))
     for key, style, label in (
@@ -352,28 +379,18 @@ def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
     figure = folder / "service_vs_stock.png"
     data = png(fig)
     atomic_write(figure, lambda fh: fh.write(data))
-    lines = [
-        "One run per safety factor, the same customers and lead times in each (same seed):",
-        f"  {'z':>5}{'safety stock':>14}{'avg on hand':>13}{'fill rate':>11}"
-        f"{'cycle service':>15}{'theory':>9}   run folder",
-    ]
-    for row, run in zip(rows, runs, strict=True):
-        lines.append(
-            f"  {row['z']:>5.2f}{round(row['safety_stock']):>14,}{row['avg_on_hand']:>13,.0f}"
-            f"{_pct(row['fill_rate']):>11}{_pct(row['measured_csl']):>15}"
-            f"{_pct(row['target_csl']):>9}   {run.folder}"
-        )
+    return figure
+
+
+def _safety_stock_lessons(rows: list[dict[str, float]]) -> list[str]:
+    """What the safety-stock runs show, in the runs' own numbers."""
     first, last = rows[0], rows[-1]
     gains = [  # points of fill rate per 100 units of average stock, step by step
         100 * _ratio(100 * (b["fill_rate"] - a["fill_rate"]), b["avg_on_hand"] - a["avg_on_hand"])
         for a, b in itertools.pairwise(rows)
     ]
     short = [row for row in rows[1:] if row["measured_csl"] < row["target_csl"]]
-    lines += [
-        "(safety stock: reorder point - forecast demand over the lead time, levels.parquet and "
-        "forecast.parquet; avg on hand and fill rate: kpis.csv; cycle service: share of "
-        "purchase orders during whose lead time no customer went short.)",
-        "",
+    lessons = [
         f"From z = {first['z']:.2f} to z = {last['z']:.2f} the average stock grows by "
         f"{last['avg_on_hand'] - first['avg_on_hand']:,.0f} units "
         f"({_ratio(last['avg_on_hand'], first['avg_on_hand']) - 1:+.0%}) and the fill rate "
@@ -385,31 +402,24 @@ def safety_stock_takeaway(runs: list[Run], folder: Path) -> str:
             ": service gets dearer the higher you go."
             if all(b < a for a, b in itertools.pairwise(gains))
             else "."
-        ),
-        *(
-            [
-                "The fill rate stays above the cycle service level: a cycle that runs out runs "
-                "out only for its last few hours or days, so most units are still served."
-            ]
-            if all(row["fill_rate"] > row["measured_csl"] for row in rows)
-            else []
-        ),
-        *(
-            [
-                "The measured cycle service falls short of the formula's target at z = "
-                + ", ".join(f"{row['z']:.2f}" for row in short)
-                + f". Each run has only about {first['cycles']:.0f} replenishment cycles, and "
-                "the formula "
-                "treats demand over the lead time as normal, while this supplier's lead time is "
-                "skewed (lognormal: a long tail of late deliveries) and dominates it, so the "
-                "safety stock the formula gives is a little thin."
-            ]
-            if short
-            else []
-        ),
-        f"Figure: {figure}; the table: {folder / 'safety_stock.csv'}",
+        )
     ]
-    return "\n".join(lines)
+    if all(row["fill_rate"] > row["measured_csl"] for row in rows):
+        lessons.append(
+            "The fill rate stays above the cycle service level: a cycle that runs out runs "
+            "out only for its last few hours or days, so most units are still served."
+        )
+    if short:
+        lessons.append(
+            "The measured cycle service falls short of the formula's target at z = "
+            + ", ".join(f"{row['z']:.2f}" for row in short)
+            + f". Each run has only about {first['cycles']:.0f} replenishment cycles, and "
+            "the formula "
+            "treats demand over the lead time as normal, while this supplier's lead time is "
+            "skewed (lognormal: a long tail of late deliveries) and dominates it, so the "
+            "safety stock the formula gives is a little thin."
+        )
+    return lessons
 
 
 # --- Double-11 backlog ---------------------------------------------------------------------
