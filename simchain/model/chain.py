@@ -37,7 +37,7 @@ from simchain.model.network import Network, StockLossSpec
 from simchain.model.orders import OrderBook
 from simchain.model.planning import Planner
 from simchain.model.replenishment import Replenishment
-from simchain.model.returns import CustomerReturns, Restock
+from simchain.model.returns import CustomerReturns
 from simchain.model.transport import Transport
 from simchain.model.warehouses import Warehouse
 from simchain.policies.stocking import MovingAverage, PlannedPolicy
@@ -98,9 +98,7 @@ class SupplyChain:
         self.inventory_log = Columns(INVENTORY_COLUMNS)
         self.warehouses: list[Warehouse] = []
         self.returns = (
-            CustomerReturns(
-                network.returns, env, self.agenda, self.book, cast(list[Restock], self.warehouses)
-            )
+            CustomerReturns(network.returns, env, self.agenda, self.book, self.warehouses)
             if network.returns is not None
             else None
         )

@@ -3,6 +3,7 @@ inspected, and are restocked or scrapped."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol, cast
 
 import numpy as np
@@ -54,7 +55,7 @@ class CustomerReturns:
         env: simpy.Environment,
         agenda: Agenda,
         book: OrderBook,
-        warehouses: list[Restock],
+        warehouses: Sequence[Restock],
     ):
         self.spec = spec
         self.env = env
