@@ -35,7 +35,6 @@ import copy
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,7 @@ from simchain.errors import ScenarioError
 from simchain.output import scenario_yaml
 from simchain.policies.stocking import AdaptivePolicy, MovingAverage, PlannedPolicy
 from simchain.scenario import load_text
-from simchain.scenario.schema import Scenario
+from simchain.scenario.schema import Region, Scenario
 from simchain.simulate import SimulationResult
 from simchain.timebase import parse_duration
 from tests import builders
@@ -426,9 +425,9 @@ def picker_blocks(draw: st.DrawFn) -> Data:
     return out
 
 
-@st.composite
-def scenarios(draw: st.DrawFn) -> Data:
-    """The raw mapping of a small one- or two-echelon scenario."""
+def sku_blocks(draw: st.DrawFn) -> Data:
+    """1-4 SKUs with a cost and a price; now and then a popularity, an ABC class and a
+    holding cost."""
     skus: Data = {}
     for i in range(draw(st.integers(1, 4))):
         cost = draw(st.floats(0.5, 200, allow_nan=False))
@@ -441,49 +440,57 @@ def scenarios(draw: st.DrawFn) -> Data:
         if draw(st.booleans()):
             sku["holding_cost_per_day"] = draw(st.floats(0, 2, allow_nan=False))
         skus[f"sku{i}"] = sku
+    return skus
 
-    start = draw(st.dates(dt.date(2020, 1, 1), dt.date(2035, 12, 31)))
-    suppliers = draw(supplier_blocks(skus, start))
 
-    lanes: dict[str, Data] = {}
+def lane_block(draw: st.DrawFn) -> Data:
+    """A lane: a transit time, now and then a cost per unit."""
+    out: Data = {"transit_time": draw(duration_dists(0, 3 * 24))}
+    if draw(st.booleans()):
+        out["cost_per_unit"] = draw(st.floats(0, 5, allow_nan=False))
+    return out
 
-    def lane() -> Data:
-        out: Data = {"transit_time": draw(duration_dists(0, 3 * 24))}
-        if draw(st.booleans()):
-            out["cost_per_unit"] = draw(st.floats(0, 5, allow_nan=False))
-        return out
 
-    warehouses: Data = {}
-    for i in range(draw(st.integers(1, 3))):
-        name = f"wh{i}"
-        wh: Data
-        if i > 0 and draw(st.booleans()):
-            source = draw(st.sampled_from(sorted(warehouses)))
-            lanes.setdefault(source, {})[name] = lane()
-            wh = {"replenished_from": source}
-        else:
-            wh = draw(sourcings(suppliers))
-        init = draw(initial_stocks(skus))
-        if init != "target" or draw(st.booleans()):
-            wh["initial_stock"] = init
-        if draw(st.booleans()):
-            wh["pickers"] = draw(picker_blocks())
-        if draw(st.integers(0, 3)) == 0:
-            wh["packers"] = {
-                "count": draw(st.integers(1, 3)),
-                "pack_time": draw(duration_dists(0, 1)),
-            }
-        if draw(st.integers(0, 3)) == 0:
-            wh["receivers"] = {
-                "count": draw(st.integers(1, 3)),
-                "units_per_hour": draw(st.floats(1, 200, allow_nan=False)),
-            }
-        if draw(st.integers(0, 3)) == 0:
-            wh["storage_capacity"] = draw(st.integers(1, 300))
-        if draw(st.integers(0, 2)) == 0:
-            wh["priority"] = draw(st.sampled_from(["fifo", "earliest_promise", "premium_first"]))
-        warehouses[name] = wh
-    for name, wh in warehouses.items():  # now and then transshipments between siblings
+def warehouse_source(
+    draw: st.DrawFn, i: int, warehouses: Data, suppliers: Data, lanes: dict[str, Data]
+) -> Data:
+    """Where warehouse i is replenished from: now and then (not the first) an earlier
+    warehouse, over a new lane, else its suppliers."""
+    if i > 0 and draw(st.booleans()):
+        source = draw(st.sampled_from(sorted(warehouses)))
+        lanes.setdefault(source, {})[f"wh{i}"] = lane_block(draw)
+        return {"replenished_from": source}
+    return draw(sourcings(suppliers))
+
+
+def add_operations(draw: st.DrawFn, wh: Data, skus: Data) -> None:
+    """A warehouse's initial stock, and now and then pickers, packers, receivers, a storage
+    capacity and an order priority."""
+    init = draw(initial_stocks(skus))
+    if init != "target" or draw(st.booleans()):
+        wh["initial_stock"] = init
+    if draw(st.booleans()):
+        wh["pickers"] = draw(picker_blocks())
+    if draw(st.integers(0, 3)) == 0:
+        wh["packers"] = {
+            "count": draw(st.integers(1, 3)),
+            "pack_time": draw(duration_dists(0, 1)),
+        }
+    if draw(st.integers(0, 3)) == 0:
+        wh["receivers"] = {
+            "count": draw(st.integers(1, 3)),
+            "units_per_hour": draw(st.floats(1, 200, allow_nan=False)),
+        }
+    if draw(st.integers(0, 3)) == 0:
+        wh["storage_capacity"] = draw(st.integers(1, 300))
+    if draw(st.integers(0, 2)) == 0:
+        wh["priority"] = draw(st.sampled_from(["fifo", "earliest_promise", "premium_first"]))
+
+
+def add_transshipments(draw: st.DrawFn, warehouses: Data, lanes: dict[str, Data]) -> None:
+    """Now and then a warehouse may also draw on siblings (not its source, nor one it
+    supplies), over lanes from them."""
+    for name, wh in warehouses.items():
         up = wh["replenished_from"]
         siblings = [
             w
@@ -493,50 +500,164 @@ def scenarios(draw: st.DrawFn) -> Data:
         if siblings and draw(st.booleans()):
             chosen = draw(st.lists(st.sampled_from(siblings), min_size=1, unique=True))
             for sib in chosen:
-                lanes.setdefault(sib, {}).setdefault(name, lane())
+                # The lane is drawn even when the sibling already has one to this warehouse.
+                lanes.setdefault(sib, {}).setdefault(name, lane_block(draw))
             wh["transship_from"] = chosen
 
-    regions: Data = {}
-    for i in range(draw(st.integers(1, 3))):
-        name = f"reg{i}"
-        served_by = draw(
-            st.lists(st.sampled_from(sorted(warehouses)), min_size=1, max_size=2, unique=True)
-        )
-        for w in served_by:
-            lanes.setdefault(w, {})[name] = lane()
-            if draw(st.integers(0, 3)) == 0:
-                lanes[w][name]["cost_per_parcel"] = draw(st.floats(0, 20, allow_nan=False))
-        quiet = draw(st.integers(0, 9)) == 0  # now and then a region without demand
-        rate = st.just(0) if quiet else st.integers(2, 30) | st.floats(0.5, 30, allow_nan=False)
-        demand: Data = {"orders_per_day": draw(rate)}
-        if draw(st.booleans()):
-            demand["lines_per_order"] = draw(count_dists(3))
-        if draw(st.booleans()):
-            demand["units_per_line"] = draw(count_dists(4))
-        if draw(st.booleans()):
-            chosen = draw(st.lists(st.sampled_from(sorted(skus)), unique=True, min_size=1))
-            demand["sku_weights"] = {s: draw(st.floats(0.1, 10, allow_nan=False)) for s in chosen}
-        if draw(st.integers(0, 3)) == 0:
-            demand["weekday_shape"] = draw(shape(7))
-        if draw(st.integers(0, 3)) == 0:
-            demand["hourly_shape"] = draw(shape(24))
-        if draw(st.integers(0, 2)) == 0:
-            demand["patience"] = draw(durations(2, 5 * 24))
-        region: Data = {"served_by": served_by, "demand": demand}
-        if draw(st.booleans()):
-            region["promised_within"] = draw(durations(6, 5 * 24))
-        if draw(st.integers(0, 3)) == 0:
-            region["service_classes"] = {
-                "premium": {
-                    "share": draw(st.floats(0.05, 0.6)),
-                    "promised_within": draw(durations(2, 48)),
-                }
-            }
-        unmet = draw(st.sampled_from([None, "backorder", "lost_sales"]))
-        if unmet is not None:
-            region["unmet_demand"] = unmet
-        regions[name] = region
 
+def warehouse_blocks(draw: st.DrawFn, skus: Data, suppliers: Data, lanes: dict[str, Data]) -> Data:
+    """1-3 warehouses, each replenished from suppliers or an earlier warehouse, with their
+    operations; then now and then transshipments between siblings. Adds their lanes."""
+    warehouses: Data = {}
+    for i in range(draw(st.integers(1, 3))):
+        wh = warehouse_source(draw, i, warehouses, suppliers, lanes)
+        add_operations(draw, wh, skus)
+        warehouses[f"wh{i}"] = wh
+    add_transshipments(draw, warehouses, lanes)
+    return warehouses
+
+
+def demand_block(draw: st.DrawFn, skus: Data) -> Data:
+    """A region's demand: a rate (now and then none), and now and then lines and units per
+    order, SKU weights, weekday and hourly shapes and a customer patience."""
+    quiet = draw(st.integers(0, 9)) == 0  # now and then a region without demand
+    rate = st.just(0) if quiet else st.integers(2, 30) | st.floats(0.5, 30, allow_nan=False)
+    demand: Data = {"orders_per_day": draw(rate)}
+    if draw(st.booleans()):
+        demand["lines_per_order"] = draw(count_dists(3))
+    if draw(st.booleans()):
+        demand["units_per_line"] = draw(count_dists(4))
+    if draw(st.booleans()):
+        chosen = draw(st.lists(st.sampled_from(sorted(skus)), unique=True, min_size=1))
+        demand["sku_weights"] = {s: draw(st.floats(0.1, 10, allow_nan=False)) for s in chosen}
+    if draw(st.integers(0, 3)) == 0:
+        demand["weekday_shape"] = draw(shape(7))
+    if draw(st.integers(0, 3)) == 0:
+        demand["hourly_shape"] = draw(shape(24))
+    if draw(st.integers(0, 2)) == 0:
+        demand["patience"] = draw(durations(2, 5 * 24))
+    return demand
+
+
+def region_block(
+    draw: st.DrawFn, name: str, skus: Data, warehouses: Data, lanes: dict[str, Data]
+) -> Data:
+    """A region served by 1-2 warehouses over new lanes (now and then with a cost per
+    parcel), its demand, and now and then a promise, a premium class and what happens to
+    unmet demand."""
+    served_by = draw(
+        st.lists(st.sampled_from(sorted(warehouses)), min_size=1, max_size=2, unique=True)
+    )
+    for w in served_by:
+        lanes.setdefault(w, {})[name] = lane_block(draw)
+        if draw(st.integers(0, 3)) == 0:
+            lanes[w][name]["cost_per_parcel"] = draw(st.floats(0, 20, allow_nan=False))
+    region: Data = {"served_by": served_by, "demand": demand_block(draw, skus)}
+    if draw(st.booleans()):
+        region["promised_within"] = draw(durations(6, 5 * 24))
+    if draw(st.integers(0, 3)) == 0:
+        region["service_classes"] = {
+            "premium": {
+                "share": draw(st.floats(0.05, 0.6)),
+                "promised_within": draw(durations(2, 48)),
+            }
+        }
+    unmet = draw(st.sampled_from([None, "backorder", "lost_sales"]))
+    if unmet is not None:
+        region["unmet_demand"] = unmet
+    return region
+
+
+def region_blocks(draw: st.DrawFn, skus: Data, warehouses: Data, lanes: dict[str, Data]) -> Data:
+    """1-3 regions; adds their lanes."""
+    return {
+        f"reg{i}": region_block(draw, f"reg{i}", skus, warehouses, lanes)
+        for i in range(draw(st.integers(1, 3)))
+    }
+
+
+def add_costs_and_routing(draw: st.DrawFn, data: Data) -> None:
+    """Now and then cost rates; now and then a routing, which may split orders."""
+    if draw(st.booleans()):
+        data["costs"] = {
+            "holding_rate_per_year": draw(st.floats(0, 1, allow_nan=False)),
+            "ordering_cost": draw(st.floats(0, 200, allow_nan=False)),
+            "backorder_cost_per_unit_day": draw(st.floats(0, 5, allow_nan=False)),
+        }
+    routing = draw(st.sampled_from([None, "nearest", "nearest_with_stock"]))
+    if routing is not None:
+        data["routing"] = {"kind": routing}
+        if draw(st.booleans()):
+            data["routing"]["split"] = True
+
+
+def add_stockings(draw: st.DrawFn, data: Data) -> None:
+    """Every warehouse's stocking block, drawn after the events (peak_prebuild names one);
+    now and then a warehouse with siblings orders only once it owes."""
+    for wh in data["warehouses"].values():
+        wh["stocking"] = draw(stockings(data["skus"], data.get("events", {})))
+        if "transship_from" in wh and draw(st.booleans()):
+            # Ordering only once it owes, the warehouse asks its siblings on every shortfall.
+            lot = draw(st.integers(1, 20))
+            wh["stocking"] = {"default": {"kind": "r_Q", "r": -1, "Q": lot}}
+
+
+def add_zipf_popularity(draw: st.DrawFn, data: Data) -> None:
+    """Now and then a Zipf popularity law, replacing the SKUs' own popularities."""
+    if draw(st.integers(0, 3)) == 0:
+        data["sku_popularity"] = {"law": "zipf", "exponent": draw(st.floats(0.2, 2))}
+        for sku in data["skus"].values():
+            sku.pop("popularity", None)
+
+
+def add_returns(draw: st.DrawFn, data: Data) -> None:
+    """Now and then returns: some SKUs in a category that comes back, a delay, and now and
+    then an inspection and a restock share."""
+    if draw(st.integers(0, 2)) != 0:
+        return
+    data["categories"] = {
+        "cat0": {"return_rate": draw(st.floats(0, 0.6, allow_nan=False))},
+        "cat1": {"return_rate": draw(st.floats(0, 1, allow_nan=False))},
+    }
+    for sku in data["skus"].values():
+        cat = draw(st.sampled_from([None, "cat0", "cat1"]))
+        if cat is not None:
+            sku["category"] = cat
+    returns: Data = {"delay": draw(duration_dists(0, 5 * 24))}
+    if draw(st.booleans()):
+        returns["inspection"] = draw(durations(0, 24))
+    if draw(st.booleans()):
+        returns["restock_share"] = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
+    data["returns"] = returns
+
+
+def add_forecast(draw: st.DrawFn, data: Data) -> None:
+    """Now and then a forecast error, and (with events) now and then another during them."""
+    if not draw(st.booleans()):
+        return
+    data["forecast"] = {
+        "period": draw(durations(6, 7 * 24)),
+        "normal": {"cv": draw(st.floats(0, 1)), "bias": draw(st.floats(-0.5, 0.5))},
+    }
+    if "events" in data and draw(st.booleans()):
+        data["forecast"]["during_events"] = {
+            "cv": draw(st.floats(0, 1)),
+            "bias": draw(st.floats(-0.5, 0.5)),
+        }
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Data:
+    """The raw mapping of a small one- or two-echelon scenario. The sections are drawn in a
+    fixed order (SKUs, start, suppliers, warehouses, regions, calendar, costs and routing,
+    events, stocking, popularity, returns, disruptions, forecast, hub): keep it, so that a
+    seed keeps giving the same scenarios."""
+    skus = sku_blocks(draw)
+    start = draw(st.dates(dt.date(2020, 1, 1), dt.date(2035, 12, 31)))
+    suppliers = draw(supplier_blocks(skus, start))
+    lanes: dict[str, Data] = {}
+    warehouses = warehouse_blocks(draw, skus, suppliers, lanes)
+    regions = region_blocks(draw, skus, warehouses, lanes)
     horizon = draw(durations(10 * 24, 40 * 24, ("h", "d", "w")))
     warm_up = draw(durations(0, 3 * 24)) if draw(st.booleans()) else None
     data = builders.scenario(
@@ -550,64 +671,23 @@ def scenarios(draw: st.DrawFn) -> Data:
         regions=regions,
         lanes=lanes,
     )
-    if draw(st.booleans()):
-        data["costs"] = {
-            "holding_rate_per_year": draw(st.floats(0, 1, allow_nan=False)),
-            "ordering_cost": draw(st.floats(0, 200, allow_nan=False)),
-            "backorder_cost_per_unit_day": draw(st.floats(0, 5, allow_nan=False)),
-        }
-    routing = draw(st.sampled_from([None, "nearest", "nearest_with_stock"]))
-    if routing is not None:
-        data["routing"] = {"kind": routing}
-        if draw(st.booleans()):
-            data["routing"]["split"] = True
+    add_costs_and_routing(draw, data)
     if draw(st.integers(0, 2)) > 0:
         data["events"] = draw(events(start, sorted(regions)))
-    for wh in warehouses.values():  # after the events: peak_prebuild names one
-        wh["stocking"] = draw(stockings(skus, data.get("events", {})))
-        if "transship_from" in wh and draw(st.booleans()):
-            # Ordering only once it owes, the warehouse asks its siblings on every shortfall.
-            lot = draw(st.integers(1, 20))
-            wh["stocking"] = {"default": {"kind": "r_Q", "r": -1, "Q": lot}}
-    if draw(st.integers(0, 3)) == 0:
-        data["sku_popularity"] = {"law": "zipf", "exponent": draw(st.floats(0.2, 2))}
-        for sku in skus.values():
-            sku.pop("popularity", None)
-    if draw(st.integers(0, 2)) == 0:  # returns: some SKUs in a category that comes back
-        data["categories"] = {
-            "cat0": {"return_rate": draw(st.floats(0, 0.6, allow_nan=False))},
-            "cat1": {"return_rate": draw(st.floats(0, 1, allow_nan=False))},
-        }
-        for sku in skus.values():
-            cat = draw(st.sampled_from([None, "cat0", "cat1"]))
-            if cat is not None:
-                sku["category"] = cat
-        returns: Data = {"delay": draw(duration_dists(0, 5 * 24))}
-        if draw(st.booleans()):
-            returns["inspection"] = draw(durations(0, 24))
-        if draw(st.booleans()):
-            returns["restock_share"] = draw(st.sampled_from([0.0, 1.0]) | st.floats(0, 1))
-        data["returns"] = returns
+    add_stockings(draw, data)
+    add_zipf_popularity(draw, data)
+    add_returns(draw, data)
     if draw(st.integers(0, 3)) == 0:
         data["disruptions"] = draw(
-            disruption_blocks(start, sorted(warehouses), sorted(regions), sorted(data["suppliers"]))
+            disruption_blocks(start, sorted(warehouses), sorted(regions), sorted(suppliers))
         )
-    if draw(st.booleans()):
-        data["forecast"] = {
-            "period": draw(durations(6, 7 * 24)),
-            "normal": {"cv": draw(st.floats(0, 1)), "bias": draw(st.floats(-0.5, 0.5))},
-        }
-        if "events" in data and draw(st.booleans()):
-            data["forecast"]["during_events"] = {
-                "cv": draw(st.floats(0, 1)),
-                "bias": draw(st.floats(-0.5, 0.5)),
-            }
+    add_forecast(draw, data)
     if draw(st.integers(0, 2)) == 0:
-        add_hub(draw, data, lane)
+        add_hub(draw, data)
     return data
 
 
-def add_hub(draw: st.DrawFn, data: Data, lane: Callable[[], Data]) -> None:
+def add_hub(draw: st.DrawFn, data: Data) -> None:
     """A sorting hub between some warehouses and regions, its legs now and then on trucks;
     some regions are then reached from a warehouse only through it, some closures hit it."""
     lanes = data["lanes"]
@@ -617,7 +697,7 @@ def add_hub(draw: st.DrawFn, data: Data, lane: Callable[[], Data]) -> None:
     legs = [(w, "hub0") for w in data["warehouses"] if draw(st.integers(0, 3)) > 0]
     legs += [("hub0", r) for r in data["regions"] if draw(st.integers(0, 3)) > 0]
     for origin, dest in legs:
-        leg = lane()
+        leg = lane_block(draw)
         if draw(st.integers(0, 2)) == 0:
             leg["departures"] = {"times": draw(st.lists(durations(0, 23), min_size=1, max_size=3))}
             if draw(st.booleans()):
@@ -848,6 +928,9 @@ def test_units_are_conserved_per_warehouse_and_sku(data: Data, seed: int) -> Non
 @SIM
 @given(scenarios(), seeds)
 def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
+    """Every order is in exactly one known state, consistent with its units, lines, stage
+    times, promise, region and path (and with splits, patience, pickers, pre-sales and
+    returns)."""
     sc, res = run(data, seed)
     orders = plain(res.tables["orders"])
     lines = line_frame(orders, plain(res.tables["order_lines"]))
@@ -860,7 +943,27 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     assert status.notna().all()
     assert set(status) <= STATES, set(status) - STATES
 
-    # Units: per line, per order, and lines against orders.
+    check_units(orders, lines)
+    is_set = orders[[*STAGES, "cancelled"]].notna()
+    check_stages_set(orders, is_set)
+    check_stage_order(orders, is_set, end)
+    check_promises(sc, orders)
+    check_states_against_units(orders, is_set)
+    check_line_fills(orders, lines, is_set)
+    for r, region in sc.regions.items():
+        mine = orders[orders["region"] == r]
+        check_region_routing(sc, r, region, mine)
+        check_region_transport(sc, r, region, mine)
+
+    check_splits(sc, orders)
+    check_patience(sc, orders)
+    check_pickers(sc, orders, end)
+    check_presale(sc, orders)
+    check_returns(sc, orders, lines, plain(res.tables["returns"]))
+
+
+def check_units(orders: pd.DataFrame, lines: pd.DataFrame) -> None:
+    """Units: per line, per order, and lines against orders."""
     assert (lines["units"] >= 1).all()
     split = lines["from_stock"] + lines["backordered"] + lines["lost"]
     assert (split == lines["units"]).all(), rows(lines, split != lines["units"])
@@ -879,8 +982,9 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     assert (n_lines == orders["lines"].to_numpy()).all()
     assert (orders["lines"] >= 1).all()
 
-    # Stage times: what is set for each state (None: either), and in order.
-    is_set = orders[[*STAGES, "cancelled"]].notna()
+
+def check_stages_set(orders: pd.DataFrame, is_set: pd.DataFrame) -> None:
+    """Stage times: what is set for each state (None: either)."""
     assert is_set["created"].all()
     T, F, _ = True, False, None
     expected_set = {  # created ... delivered, cancelled
@@ -893,13 +997,18 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
         "cancelled": (T, _, F, F, F, F, F, F, T),
     }
     for state, pattern in expected_set.items():
-        mine = is_set[status == state]
+        mine = is_set[orders["status"] == state]
         for col, want in zip(is_set.columns, pattern, strict=True):
             if want is not None:
                 bad = mine[col] != want
                 assert not bad.any(), f"{state}, {col} set: {not want}" + rows(
                     orders, bad.reindex(orders.index, fill_value=False)
                 )
+
+
+def check_stage_order(orders: pd.DataFrame, is_set: pd.DataFrame, end: np.datetime64) -> None:
+    """Stage times in order, a later stage never set without the earlier ones, all before
+    the end of the run."""
     for a, b in itertools.pairwise(STAGES):
         both = is_set[a] & is_set[b]
         assert (orders.loc[both, a] <= orders.loc[both, b]).all(), (a, b)
@@ -910,6 +1019,10 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
         assert not (is_set[b] & ~is_set[a]).any(), (a, b)
     for col in (*STAGES, "cancelled"):
         assert (orders[col].dropna() < end).all(), col
+
+
+def check_promises(sc: Scenario, orders: pd.DataFrame) -> None:
+    """An order is promised its region's and service class's time after its creation."""
     hours = {(r, c): h for r, reg in sc.regions.items() for c, _, h in reg.promises()}
     promise = pd.Series(
         [
@@ -922,7 +1035,12 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     gap = (orders["promised"] - orders["created"] - promise).abs()
     assert (gap <= MS).all(), rows(orders, gap > MS)
 
-    # States against units.
+
+def check_states_against_units(orders: pd.DataFrame, is_set: pd.DataFrame) -> None:
+    """States against units: lost orders lost all their units at once, started orders have
+    units to ship, orders waiting for stock are owed some, orders short of nothing are
+    allocated on creation."""
+    status = orders["status"]
     lost = status == "lost"
     assert (orders.loc[lost, "units_lost"] == orders.loc[lost, "units"]).all()
     assert (orders.loc[lost, "allocated"] == orders.loc[lost, "created"]).all()
@@ -934,8 +1052,10 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     allocated_at_once = orders.loc[from_stock_only & is_set["allocated"], "allocated"]
     assert (allocated_at_once == orders.loc[allocated_at_once.index, "created"]).all()
 
-    # Lines: a line short of nothing is filled on arrival; an order is allocated when its
-    # last line is filled; an order waiting for stock has a line not yet filled.
+
+def check_line_fills(orders: pd.DataFrame, lines: pd.DataFrame, is_set: pd.DataFrame) -> None:
+    """Lines: a line short of nothing is filled on arrival; an order is allocated when its
+    last line is filled; an order waiting for stock has a line not yet filled."""
     whole = lines["backordered"] == 0
     assert (lines.loc[whole, "filled"] == lines.loc[whole, "created"]).all()
     last_fill = lines.groupby("order_id")["filled"].max()
@@ -946,50 +1066,44 @@ def test_every_order_has_one_consistent_state(data: Data, seed: int) -> None:
     assert lines.loc[~open_, "filled"].notna().all()
     unfilled = lines[lines["filled"].isna()]
     assert (unfilled["backordered"] > 0).all()
-    waiting = orders.loc[status == "awaiting_stock", "order_id"]
+    waiting = orders.loc[orders["status"] == "awaiting_stock", "order_id"]
     assert waiting.isin(unfilled["order_id"]).all()
 
-    # Regions: lost sales never backorder, backorder regions never lose; the warehouse is a
-    # candidate of the region (the nearest one under `nearest` routing); transport is paid
-    # on units shipped, for every leg of the path; the hub passed is the path's.
-    for r, region in sc.regions.items():
-        mine = orders[orders["region"] == r]
-        if region.unmet_demand == "lost_sales":
-            assert (mine["units_backordered"] == 0).all(), r
-        else:
-            assert (mine["units_lost"] == 0).all(), r
-        assert mine["warehouse"].isin(region.served_by).all(), r
-        if sc.routing.kind == "nearest":
-            nearest = min(
-                region.served_by,
-                key=lambda w, r=r: (
-                    path_transit(sc, path_of(sc, w, r)),
-                    list(sc.warehouses).index(w),
-                ),
-            )
-            first = mine[mine["split_of"] < 0]
-            assert (first["warehouse"] == nearest).all(), r
-        shipped = mine[mine["shipped"].notna()]
-        paths = {w: path_of(sc, w, r) for w in region.served_by}
-        cost = shipped["warehouse"].map(lambda w, ps=paths: path_cost(sc, ps[w]))
-        parcel = shipped["warehouse"].map(lambda w, ps=paths: parcel_cost(sc, ps[w]))
-        want = cost.astype(float) * (shipped["units"] - shipped["units_lost"]) + parcel.astype(
-            float
-        )
-        assert np.allclose(shipped["transport_cost"], want), r
-        assert (mine.loc[mine["shipped"].isna(), "transport_cost"] == 0).all(), r
-        via = shipped["warehouse"].map(lambda w, ps=paths: len(ps[w]) > 2).astype(bool)
-        assert shipped.loc[~via, "hub"].isna().all(), r
-        assert (shipped.loc[shipped["hub"].notna(), "hub"] == "hub0").all(), r
-        own = shipped["presale_event"].isin(prepositioned_with_transit(sc))
-        assert shipped.loc[via & ~own, "hub"].notna().all(), r
-        assert mine.loc[mine["shipped"].isna(), "hub"].isna().all(), r
 
-    check_splits(sc, orders)
-    check_patience(sc, orders)
-    check_pickers(sc, orders, end)
-    check_presale(sc, orders)
-    check_returns(sc, orders, lines, plain(res.tables["returns"]))
+def check_region_routing(sc: Scenario, r: str, region: Region, mine: pd.DataFrame) -> None:
+    """A region's orders (`mine`): lost sales never backorder, backorder regions never
+    lose; the warehouse is a candidate of the region (the nearest one under `nearest`
+    routing)."""
+    if region.unmet_demand == "lost_sales":
+        assert (mine["units_backordered"] == 0).all(), r
+    else:
+        assert (mine["units_lost"] == 0).all(), r
+    assert mine["warehouse"].isin(region.served_by).all(), r
+    if sc.routing.kind == "nearest":
+        nearest = min(
+            region.served_by,
+            key=lambda w: (path_transit(sc, path_of(sc, w, r)), list(sc.warehouses).index(w)),
+        )
+        first = mine[mine["split_of"] < 0]
+        assert (first["warehouse"] == nearest).all(), r
+
+
+def check_region_transport(sc: Scenario, r: str, region: Region, mine: pd.DataFrame) -> None:
+    """A region's orders (`mine`): transport is paid on units shipped, for every leg of the
+    path; the hub passed is the path's."""
+    shipped = mine[mine["shipped"].notna()]
+    paths = {w: path_of(sc, w, r) for w in region.served_by}
+    cost = shipped["warehouse"].map(lambda w: path_cost(sc, paths[w]))
+    parcel = shipped["warehouse"].map(lambda w: parcel_cost(sc, paths[w]))
+    want = cost.astype(float) * (shipped["units"] - shipped["units_lost"]) + parcel.astype(float)
+    assert np.allclose(shipped["transport_cost"], want), r
+    assert (mine.loc[mine["shipped"].isna(), "transport_cost"] == 0).all(), r
+    via = shipped["warehouse"].map(lambda w: len(paths[w]) > 2).astype(bool)
+    assert shipped.loc[~via, "hub"].isna().all(), r
+    assert (shipped.loc[shipped["hub"].notna(), "hub"] == "hub0").all(), r
+    own = shipped["presale_event"].isin(prepositioned_with_transit(sc))
+    assert shipped.loc[via & ~own, "hub"].notna().all(), r
+    assert mine.loc[mine["shipped"].isna(), "hub"].isna().all(), r
 
 
 SWEEP = 0.25  # hours between two patience checks
