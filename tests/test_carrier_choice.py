@@ -13,9 +13,9 @@ import pytest
 from simchain import simulate
 from simchain.errors import ScenarioError
 from tests.builders import region, scenario, validated
+from tests.frames import hours_from
 
 START = dt.date(2026, 5, 4)
-T0 = pd.Timestamp(START)
 HOUR = pd.Timedelta(hours=1)
 CUTOFFS = (11.0, 23.0)
 Data = dict[str, Any]
@@ -69,7 +69,7 @@ def run(data: Data, seed: int = 1) -> dict[str, pd.DataFrame]:
 
 
 def hours(ts: pd.Series) -> np.ndarray:
-    return ((ts - T0) / HOUR).to_numpy(dtype=float)
+    return hours_from(START, ts)
 
 
 def next_cutoff(t: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 from simchain.streams import Streams
 from tests import builders
+from tests.frames import plain, start_of
 
 Data = dict[str, Any]
 HOUR = pd.Timedelta(hours=1)
@@ -69,22 +70,9 @@ def run(data: Data, seed: int) -> tuple[Scenario, SimulationResult]:
     return sc, simchain.simulate(sc, seed=seed)
 
 
-def start_of(sc: Scenario) -> pd.Timestamp:
-    return pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
-
-
 def clock(ts: pd.Series, sc: Scenario) -> np.ndarray:
     """Timestamps as clock hours from the calendar start (NaT -> NaN)."""
     return ((ts - start_of(sc)) / HOUR).to_numpy(dtype=float)
-
-
-def plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Categorical columns as plain strings, for keyed look-ups."""
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object)
-    return out
 
 
 def rows(df: pd.DataFrame, mask: Any, limit: int = 5) -> str:

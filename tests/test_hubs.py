@@ -15,6 +15,7 @@ from simchain import simulate
 from simchain.errors import ScenarioError
 from simchain.scenario.paths import best_paths
 from tests.builders import region, scenario, validated
+from tests.frames import hours_from
 
 START = dt.date(2026, 3, 2)
 T0 = pd.Timestamp(START)
@@ -53,7 +54,7 @@ def network(path_choice: str | None = None) -> Data:
 
 
 def hours(ts: pd.Series) -> np.ndarray:
-    return ((ts - T0) / HOUR).to_numpy(dtype=float)
+    return hours_from(START, ts)
 
 
 def delivered(data: Data, seed: int = 3) -> tuple[pd.DataFrame, Any]:

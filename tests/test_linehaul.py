@@ -15,6 +15,7 @@ from simchain.model.agenda import Agenda
 from simchain.model.carriers import Schedule
 from simchain.scenario.schema import Departures
 from tests.builders import base_stock, product, region, scenario, validated, warehouse
+from tests.frames import hours_from
 
 START = dt.date(2026, 11, 1)
 H = pd.Timedelta(hours=1)
@@ -45,7 +46,7 @@ def network(trucks: Data, cutoffs: Data, truck_transit: Any = "5h") -> Data:
 
 
 def clock(ts: pd.Series) -> np.ndarray:
-    return ((ts - pd.Timestamp(START)) / H).to_numpy(dtype=float)
+    return hours_from(START, ts)
 
 
 def departures(times: list[float], days: int) -> np.ndarray:

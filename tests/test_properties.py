@@ -53,6 +53,7 @@ from simchain.simulate import SimulationResult
 from simchain.timebase import parse_duration
 from tests import builders
 from tests.builders import validated
+from tests.frames import plain, start_of
 
 STATES = {
     "delivered",
@@ -776,19 +777,6 @@ seeds = st.integers(0, 2**32 - 1)
 def run(data: Data, seed: int) -> tuple[Scenario, SimulationResult]:
     sc = validated(copy.deepcopy(data), "<generated>")
     return sc, simchain.simulate(sc, seed=seed)
-
-
-def plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Categorical columns as plain strings, for keyed look-ups."""
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object)
-    return out
-
-
-def start_of(sc: Scenario) -> pd.Timestamp:
-    return pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
 
 
 def clock(ts: pd.Series, sc: Scenario) -> pd.Series:

@@ -13,6 +13,7 @@ import pytest
 from simchain import simulate
 from simchain.errors import ScenarioError
 from tests.builders import product, region, scenario, validated, warehouse
+from tests.frames import hours_from
 
 START = dt.date(2026, 3, 2)
 T0 = pd.Timestamp(START)
@@ -41,7 +42,7 @@ def dock(**fields: Any) -> Data:
 
 
 def hours(ts: pd.Series) -> np.ndarray:
-    return ((ts - T0) / HOUR).to_numpy(dtype=float)
+    return hours_from(START, ts)
 
 
 def test_receivers_check_in_first_in_first_out_at_their_rate() -> None:

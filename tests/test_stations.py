@@ -22,6 +22,7 @@ from simchain.scenario.schema import Scenario
 from simchain.simulate import SimulationResult
 from tests import builders
 from tests.builders import validated
+from tests.frames import hours_from
 
 START = dt.date(2026, 11, 1)
 T0 = pd.Timestamp(START)
@@ -66,7 +67,7 @@ def run(data: Data, seed: int = 1) -> tuple[Scenario, SimulationResult]:
 
 def hours(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Timestamps as hours from the start (NaT -> NaN)."""
-    return np.asarray((pd.Series(ts) - T0) / HOUR, dtype=float)
+    return hours_from(START, ts)
 
 
 def on_duty(times: list[float], counts: list[int], at: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from simchain import simulate
 from simchain.errors import ScenarioError
 from simchain.simulate import SimulationResult
 from tests.builders import base_stock, region, scenario, validated, warehouse
+from tests.frames import hours_from
 
 START = dt.date(2026, 11, 1)
 H = pd.Timedelta(hours=1)
@@ -84,7 +85,7 @@ def both() -> tuple[SimulationResult, SimulationResult]:
 
 
 def clock(ts: pd.Series) -> np.ndarray:
-    return ((ts - pd.Timestamp(START)) / H).to_numpy(dtype=float)
+    return hours_from(START, ts)
 
 
 def transshipments(res: SimulationResult) -> pd.DataFrame:
