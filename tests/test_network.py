@@ -98,3 +98,14 @@ def test_typed_order_columns_match_the_recorded_columns() -> None:
     """A column added to the book must get its typed accessor (and the reverse)."""
     assert set(OrderColumns.__annotations__) == set(ORDER_COLUMNS)
     assert set(LineColumns.__annotations__) == set(LINE_COLUMNS)
+
+
+def test_advance_demand_knows_the_presale_units_from_their_deposits() -> None:
+    net = network("double11")
+    presale = [part for d in net.demands for part in d.presale_orders()]
+    total = sum(int(part.units.sum()) for part in presale)
+    assert total > 0
+    known = net.advance_demand
+    every_sku = range(len(net.sku_names))
+    assert sum(known.units_due(s, 0, net.horizon, known_at=net.horizon) for s in every_sku) == total
+    assert sum(known.units_due(s, 0, net.horizon, known_at=0.0) for s in every_sku) == 0

@@ -3,9 +3,10 @@
 The Network is what the simulation needs to know of the scenario, computed once and frozen:
 index spaces (names by integer code), warehouses with their sources and neighbours, lanes
 with their transit samplers, costs and disruptions, each region's paths and carriers, the
-suppliers' terms and outages, the demand generators and the forecast. No SimPy, no state that
-changes during a run (random samplers aside, whose draws are the run's): every ledger, queue,
-booking and clock lives in the actors (`simchain.model.chain`). `print(network)` summarises it.
+suppliers' terms and outages, the demand generators and the forecast. No SimPy; every ledger,
+queue, booking and clock lives in the actors (`simchain.model.chain`). The random sources it
+holds (samplers, demand generators) advance as a run draws from them, so a Network serves
+one run: `simulate` builds a fresh one each time. `print(network)` summarises it.
 
 Code spaces (the recorded tables decode them with these names):
 - nodes (replenishment sources and destinations): suppliers, then warehouses;
@@ -26,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from simchain import disruptions
+from simchain.advance import AdvanceDemand
 from simchain.demand import RegionDemand
 from simchain.forecast import Forecast
 from simchain.model.carriers import LaneGate
@@ -179,6 +181,7 @@ class Network:
     carrier_choice: CarrierPolicy
     returns: Returns | None  # None: nothing comes back
     demands: tuple[RegionDemand, ...]  # per region code
+    advance_demand: AdvanceDemand  # pre-sale units known from their deposits
     forecast: Forecast
     event_windows: dict[str, tuple[float, float]]  # calendar event -> [start, end) clock hours
     stock_losses: tuple[StockLossSpec, ...]  # disruptions destroying stock within the run
@@ -227,6 +230,10 @@ def build(scenario: Scenario, streams: Streams) -> Network:
     regions = _regions(sc, names, service)
     events = list(sc.events.values())
     clock = functools.partial(date_to_clock, sc.calendar.start)
+    demands = tuple(
+        RegionDemand(sc, name, streams.rng(f"demand/{name}"), streams.rng(f"presale/{name}"))
+        for name in names.regions
+    )
     return Network(
         scenario=sc,
         horizon=sc.calendar.horizon,
@@ -261,9 +268,10 @@ def build(scenario: Scenario, streams: Streams) -> Network:
         routing=sc.routing,
         carrier_choice=sc.carrier_choice,
         returns=_returns(sc, streams),
-        demands=tuple(
-            RegionDemand(sc, name, streams.rng(f"demand/{name}"), streams.rng(f"presale/{name}"))
-            for name in names.regions
+        demands=demands,
+        advance_demand=AdvanceDemand(
+            len(names.skus),
+            [(r, part) for r, d in enumerate(demands) for part in d.presale_orders()],
         ),
         forecast=Forecast(sc, streams, lookahead(warehouses)),
         event_windows={
