@@ -107,7 +107,7 @@ class SupplyChain:
             env,
             self.agenda,
             self.book,
-            self.returns.delivered if self.returns is not None else _nothing,
+            self.returns.delivered if self.returns is not None else None,
         )
         self.replenishment = Replenishment(
             network, env, self.agenda, self.transport, self.warehouses
@@ -196,7 +196,3 @@ class SupplyChain:
                 self.env.process(station.shifts())
             if station.waves is not None:
                 self.env.process(station.releases())
-
-
-def _nothing(oid: int) -> None:
-    """No returns: a delivery ends the order's story."""

@@ -57,8 +57,8 @@ class Transport:
     """Lanes, trucks, hubs, carriers and couriers during a run. Owns the lanes' timetables and
     bookings, the trucks, the regions' courier bookings and the shipments log; stamps the
     order book's shipping columns (shipped, hub, carrier, transport cost, delivered). Calls
-    `delivered(oid)` once per delivered order (returns), and hands replenishment loads to
-    the callbacks its callers put aboard."""
+    `delivered(oid)`, if given, once per delivered order (returns), and hands replenishment
+    loads to the callbacks its callers put aboard."""
 
     def __init__(
         self,
@@ -66,7 +66,7 @@ class Transport:
         env: simpy.Environment,
         agenda: Agenda,
         book: OrderBook,
-        delivered: Callable[[int], None],
+        delivered: Callable[[int], None] | None,
     ):
         self.net = network
         self.env = env
@@ -252,7 +252,8 @@ class Transport:
         o = self.book.o
         o.delivered[oid] = self.env.now
         o.status[oid] = st.DELIVERED
-        self.on_delivered(oid)
+        if self.on_delivered is not None:
+            self.on_delivered(oid)
 
     # --- the record --------------------------------------------------------------------------
 
