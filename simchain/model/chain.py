@@ -162,6 +162,7 @@ class SupplyChain:
         if progress is not None:
             progress(horizon, self.customers.arrived(horizon))
         self.replenishment.flush_open()
+        self.transport.settle(horizon)
         self.transport.record_shipments()
 
     def _stock_up(self, wh: Warehouse) -> None:

@@ -2,8 +2,10 @@
 the region's couriers.
 
 A parcel's delivery time is fixed when it is handed to the final carrier (the couriers are
-booked then), so a delivery is one agenda entry, or rides its truck's arrival event when the
-couriers take it as the truck comes in. A truck departure is one event for everything aboard.
+booked then), so it is stamped then and costs no event; the end of the run (`settle`) keeps
+the deliveries before the horizon and leaves the rest in transit. Only a parcel whose customer
+will send something back has a delivery event (returns start from it): one agenda entry, or
+a ride on its truck's arrival event. A truck departure is one event for everything aboard.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
+import numpy as np
 import simpy
 from simpy.events import Timeout
 
@@ -57,8 +60,8 @@ class Transport:
     """Lanes, trucks, hubs, carriers and couriers during a run. Owns the lanes' timetables and
     bookings, the trucks, the regions' courier bookings and the shipments log; stamps the
     order book's shipping columns (shipped, hub, carrier, transport cost, delivered). Calls
-    `delivered(oid)`, if given, once per delivered order (returns), and hands replenishment
-    loads to the callbacks its callers put aboard."""
+    `delivered(oid)`, if given, at the delivery of each order with units to return
+    (returns), and hands replenishment loads to the callbacks its callers put aboard."""
 
     def __init__(
         self,
@@ -211,8 +214,12 @@ class Transport:
         arrival = truck.arrival if truck is not None else now + delay
         couriers = None if own_couriers else self.couriers[r]
         at = couriers.delivery_time(arrival) if couriers is not None else arrival
+        # Known now, so stamped now: no event unless someone listens for the delivery.
+        o.delivered[oid] = at
+        if self.on_delivered is None or not o.units_to_return[oid]:
+            return
         if truck is not None and at == arrival:
-            truck.loads.append((self._deliver, oid))  # delivered as the truck arrives
+            truck.loads.append((self.on_delivered, oid))  # delivered as the truck arrives
         else:
             self.agenda.schedule(at - now if couriers is not None else delay, oid, self._delivered)
 
@@ -246,14 +253,23 @@ class Transport:
         return self.net.carrier_choice.choose(views, o.promised[oid])
 
     def _delivered(self, event: Timeout) -> None:
-        self._deliver(cast(int, event.value))
+        """A parcel whose customer will send something back is delivered now."""
+        assert self.on_delivered is not None
+        self.on_delivered(cast(int, event.value))
 
-    def _deliver(self, oid: int) -> None:
+    def settle(self, horizon: float) -> None:
+        """At the end of a run: parcels whose stamped delivery is before the horizon are
+        delivered; the others are still in transit and have no delivery time (an event at
+        the horizon itself does not run)."""
         o = self.book.o
-        o.delivered[oid] = self.env.now
-        o.status[oid] = st.DELIVERED
-        if self.on_delivered is not None:
-            self.on_delivered(oid)
+        if not len(o.delivered):
+            return
+        delivered = np.frombuffer(o.delivered, dtype=np.float64)
+        status = np.frombuffer(o.status, dtype=np.int8)
+        done = delivered < horizon
+        status[done] = st.DELIVERED
+        delivered[~done] = np.nan
+        del delivered, status  # the views pin the columns' buffers
 
     # --- the record --------------------------------------------------------------------------
 
