@@ -2,14 +2,16 @@
 cancelled when they have waited past their patience.
 
 A day of all regions' orders is drawn in bulk (each region from its own streams), merged in
-time order and added to the order book at once; one process then replays the arrivals, one
-timeout each. Patience is checked by one sweep every 15 minutes, not an event per order.
+time order and added to the order book at once, then replayed in time order by chained
+callbacks: an arrival due before anything else in SimPy's queue is served without an
+event. Patience is checked by one sweep every 15 minutes, not an event per order.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,21 @@ from simchain.model.warehouses import Warehouse
 from simchain.timebase import HOURS_PER_DAY
 
 PATIENCE_SWEEP = 0.25  # hours between two checks of the deadlines
+
+
+@dataclass(slots=True)
+class _Replay:
+    """A drawn day of orders being replayed: ids from `first`, per order its time, region
+    and line count, per line its SKU and units; `next` order and its first `line` to come."""
+
+    first: int
+    times: list[float]
+    regions: list[int]
+    n_lines: list[int]
+    skus: list[int]
+    units: list[int]
+    next: int = 0
+    line: int = 0
 
 
 class RegionRoutes:
@@ -70,9 +87,11 @@ class Customers:
         self.routes = [RegionRoutes(r, warehouses) for r in network.regions]
         # Per region, orders in creation order with their deadlines.
         self.deadlines: list[deque[tuple[float, int]]] = [deque() for _ in network.regions]
+        self.day = 0  # the next day to draw
+        self.replay = _Replay(0, [], [], [], [], [])
 
     def start_arrivals(self) -> None:
-        self.env.process(self._arrivals())
+        self.env.process(self._start())
 
     def start_patience(self) -> None:
         """Start the deadline sweep if any region has a patience."""
@@ -103,22 +122,58 @@ class Customers:
         )
         return first, batch, region
 
-    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
-        """All customers, a day at a time, replayed in time order."""
+    def _start(self) -> Generator[simpy.Event, Any, None]:
+        """Replay starts inside a process's start-up event, in its place among the others."""
+        self._serve()
+        return
+        yield  # a generator, so SimPy runs it as a process
+
+    def _load_day(self) -> bool:
+        """Draw the next day's orders into the replay; False once past the horizon."""
+        if self.day * HOURS_PER_DAY >= self.net.horizon:
+            return False
+        first, batch, region = self._add_day(self.day)
+        self.day += 1
+        self.replay = _Replay(
+            first,
+            batch.times.tolist(),
+            region.tolist(),
+            batch.n_lines.tolist(),
+            batch.skus.tolist(),
+            batch.units.tolist(),
+        )
+        return True
+
+    def _arrived(self, event: simpy.Event) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        """Serve arrivals in time order. An arrival due before anything else in SimPy's queue
+        is served at once, the clock set to its time (as its timeout would have set it); one
+        that is not waits for a timeout, whose callback serves it and the ones after."""
         env = self.env
-        day = 0
-        while day * HOURS_PER_DAY < self.net.horizon:
-            first, batch, region = self._add_day(day)
-            sku_list, unit_list = batch.skus.tolist(), batch.units.tolist()
-            region_list = region.tolist()
-            k = 0
-            for i, (t, n) in enumerate(
-                zip(batch.times.tolist(), batch.n_lines.tolist(), strict=True)
-            ):
-                yield Timeout(env, t - env.now)
-                self.arrive(first + i, region_list[i], sku_list[k : k + n], unit_list[k : k + n])
-                k += n
-            day += 1
+        while True:
+            day = self.replay
+            i = day.next
+            if i == len(day.times):
+                if not self._load_day():
+                    return
+                continue
+            delay = day.times[i] - env.now
+            if delay > 0:
+                due = env.now + delay  # what a timeout would set the clock to
+                if due >= env.peek():
+                    Timeout(env, delay).callbacks.append(self._arrived)
+                    return
+                env._now = due  # nothing else happens before it: no event needed
+            elif env.peek() <= env.now:
+                Timeout(env, 0.0).callbacks.append(self._arrived)  # after those due now
+                return
+            k = day.line
+            n = day.n_lines[i]
+            day.next = i + 1
+            day.line = k + n
+            self.arrive(day.first + i, day.regions[i], day.skus[k : k + n], day.units[k : k + n])
 
     def arrived(self, now: float) -> int:
         """Orders created before `now` (the book already holds the rest of today's batch)."""
