@@ -6,20 +6,26 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
+import matplotlib
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
+from PIL import Image, PngImagePlugin
 
 from simchain.display import format_kpi
 from simchain.output import atomic_text, atomic_write
 
 SIZE = (11.0, 5.0)  # inches: readable on a slide
+DPI = 100  # of every PNG
 PAD = 0.1  # inches around a figure's tight box (matplotlib's default)
 NUMERIC = re.compile(r"[+\-−]?[\d.,]+")
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -33,16 +39,80 @@ table{display:block;overflow-x:auto;max-width:100%}
 .columns{columns:2 420px}.columns table{break-inside:avoid}"""
 
 
-def new_figure(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
-    """A figure of its own (no pyplot state, no GUI backend: safe in workers and servers)."""
+def blank_figure(size: tuple[float, float] = SIZE) -> Figure:
+    """A figure of its own (no pyplot state, no GUI backend: safe in workers and servers),
+    drawn by Agg: its layout (`tight_layout`) and its PNG share one renderer, so the size of
+    every text is measured once."""
     fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def new_figure(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
+    """A `blank_figure` with one plot."""
+    fig = blank_figure(size)
     return fig, fig.subplots()
 
 
 def png(fig: Figure, box: Bbox | None = None) -> bytes:
     """The figure as PNG at 100 dpi, cropped to `box` (inches; default: its tight box)."""
+    if box is None:
+        return tight_png(fig)[0]
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches=box or "tight", pad_inches=PAD)
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=box, pad_inches=PAD)
+    return buf.getvalue()
+
+
+def tight_png(fig: Figure) -> tuple[bytes, Bbox]:
+    """The figure as PNG at 100 dpi cropped to its tight box (padded by PAD, widened to whole
+    pixels), and that box, in inches. The figure is drawn once: the PNG is cut out of the
+    drawing, pixel for pixel what a save cropped to the box draws; only a figure with ink
+    outside its own area (or another dpi) is drawn again, cropped."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()  # after any layout engine has placed the plots: the box measures the result
+    tight = fig.get_tightbbox(canvas.get_renderer())
+    padded = tight.padded(PAD)
+    box = Bbox.from_extents(
+        math.floor(padded.x0 * DPI) / DPI,
+        math.floor(padded.y0 * DPI) / DPI,
+        math.ceil(padded.x1 * DPI) / DPI,
+        math.ceil(padded.y1 * DPI) / DPI,
+    )
+    if fig.dpi != DPI or not _inside(tight, canvas):
+        return png(fig, box), box
+    return _encode(_cut(fig, canvas, box)), box
+
+
+def _inside(box: Bbox, canvas: FigureCanvasAgg) -> bool:
+    width, height = canvas.get_width_height()
+    return box.x0 >= 0 and box.y0 >= 0 and box.x1 * DPI <= width and box.y1 * DPI <= height
+
+
+def _cut(fig: Figure, canvas: FigureCanvasAgg, box: Bbox) -> np.ndarray:
+    """The pixels of a drawn figure within `box` (whole pixels, inches); where the box passes
+    the figure's edge, the figure's background, as a cropped save paints it."""
+    width, height = canvas.get_width_height()
+    drawn = np.asarray(canvas.buffer_rgba())
+    left, right = round(box.x0 * DPI), round(box.x1 * DPI)
+    top, bottom = height - round(box.y1 * DPI), height - round(box.y0 * DPI)  # rows: top down
+    out = np.empty((bottom - top, right - left, 4), dtype=np.uint8)
+    out[...] = np.round(np.array(to_rgba(fig.patch.get_facecolor())) * 255)
+    x0, x1, y0, y1 = max(left, 0), min(right, width), max(top, 0), min(bottom, height)
+    out[y0 - top : y1 - top, x0 - left : x1 - left] = drawn[y0:y1, x0:x1]
+    return out
+
+
+def _encode(rgba: np.ndarray) -> bytes:
+    """PNG bytes of an image, with matplotlib's metadata; an opaque image without its alpha
+    channel (the same pixels, a smaller file)."""
+    opaque = bool((rgba[..., 3] == 255).all())
+    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]) if opaque else rgba)
+    info = PngImagePlugin.PngInfo()
+    info.add_text(
+        "Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    )
+    buf = io.BytesIO()
+    image.save(buf, format="png", pnginfo=info, dpi=(DPI, DPI))
     return buf.getvalue()
 
 
@@ -51,13 +121,11 @@ def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
 
 
 def save_figures(folder: Path, figures: dict[str, Figure]) -> dict[str, str]:
-    """Write each figure as `folder/figures/<name>.png` and `.svg`; returns name -> the PNG
-    as base64, ready to embed."""
+    """Write each figure as `folder/figures/<name>.png` and `.svg`, both cropped to the
+    figure's tight box; returns name -> the PNG as base64, ready to embed."""
     embedded = {}
     for name, fig in figures.items():
-        # the tight box measured once serves both files (each "tight" save draws twice)
-        box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(PAD)
-        data = png(fig, box)
+        data, box = tight_png(fig)
         atomic_write(folder / "figures" / f"{name}.png", _writer(data))
         svg = io.StringIO()
         fig.savefig(svg, format="svg", bbox_inches=box)

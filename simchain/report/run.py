@@ -25,6 +25,7 @@ from simchain.output import RUN_TABLES
 from simchain.policies.stocking import AdaptivePolicy
 from simchain.report.figure import (
     SIZE,
+    blank_figure,
     cards,
     image,
     new_figure,
@@ -126,7 +127,7 @@ def cycle_time(tables: Tables, sc: Scenario) -> Figure:
     hours = (done["delivered"] - done["created"]).dt.total_seconds() / 3600.0
     day = done["created"].dt.floor("D")
     by_day = hours.groupby(day)
-    fig = Figure(figsize=SIZE)
+    fig = blank_figure(SIZE)
     ax, dist = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.4, 1]})
     ax.plot(by_day.median().index, by_day.median().to_numpy(), label="p50")
     q95 = by_day.quantile(0.95)
@@ -237,7 +238,7 @@ def stock_by_class(tables: Tables, sc: Scenario) -> Figure:
     reorder = day_end_sums(levels, "reorder_point", classes).reindex(days).ffill()
     target = day_end_sums(levels, "order_up_to", classes).reindex(days).ffill()
     rows = list(sc.warehouses)
-    fig = Figure(figsize=(SIZE[0], 1.0 + 2.2 * len(rows)))
+    fig = blank_figure((SIZE[0], 1.0 + 2.2 * len(rows)))
     grid = fig.subplots(len(rows), len(names), squeeze=False, sharex=True)
     for i, wh in enumerate(rows):
         for j, cls in enumerate(names):
@@ -267,7 +268,7 @@ def suppliers(tables: Tables, sc: Scenario) -> Figure:
     (mean, and p95 as a marker), one row per supplier."""
     card = tables["suppliers"]
     names = [str(s) for s in card["supplier"]]
-    fig = Figure(figsize=(SIZE[0], 1.6 + 0.5 * max(len(names), 2)))
+    fig = blank_figure((SIZE[0], 1.6 + 0.5 * max(len(names), 2)))
     rates, lead = fig.subplots(1, 2)
     y = np.arange(len(names))
     for k, (col, label) in enumerate(
