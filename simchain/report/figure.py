@@ -4,11 +4,12 @@ atomically, and one self-contained HTML page with the PNGs embedded."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.transforms import Bbox
 from PIL import Image, PngImagePlugin
 
@@ -59,8 +61,28 @@ def png(fig: Figure, box: Bbox | None = None) -> bytes:
     if box is None:
         return tight_png(fig)[0]
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=box, pad_inches=PAD)
+    with _laid_out(fig):
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches=box, pad_inches=PAD)
     return buf.getvalue()
+
+
+@contextlib.contextmanager
+def _laid_out(fig: Figure) -> Iterator[None]:
+    """The figure without the placeholder layout engine `tight_layout` leaves behind (it does
+    nothing) while it is saved: a save would otherwise draw the whole figure once more,
+    without ink, to run it first."""
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, PlaceHolderLayoutEngine):
+        yield
+        return
+    with matplotlib.rc_context(
+        {"figure.autolayout": False, "figure.constrained_layout.use": False}
+    ):
+        fig.set_layout_engine(None)  # no engine at all (not even a placeholder)
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def tight_png(fig: Figure) -> tuple[bytes, Bbox]:
@@ -104,7 +126,8 @@ def _cut(fig: Figure, canvas: FigureCanvasAgg, box: Bbox) -> np.ndarray:
 
 def _encode(rgba: np.ndarray) -> bytes:
     """PNG bytes of an image, with matplotlib's metadata; an opaque image without its alpha
-    channel (the same pixels, a smaller file)."""
+    channel (the same pixels, a smaller file), compressed at level 3 (as small as the RGBA
+    files matplotlib writes, in three quarters of the time of its level 6)."""
     opaque = bool((rgba[..., 3] == 255).all())
     image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]) if opaque else rgba)
     info = PngImagePlugin.PngInfo()
@@ -112,7 +135,7 @@ def _encode(rgba: np.ndarray) -> bytes:
         "Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
     )
     buf = io.BytesIO()
-    image.save(buf, format="png", pnginfo=info, dpi=(DPI, DPI))
+    image.save(buf, format="png", pnginfo=info, dpi=(DPI, DPI), compress_level=3)
     return buf.getvalue()
 
 
@@ -128,7 +151,8 @@ def save_figures(folder: Path, figures: dict[str, Figure]) -> dict[str, str]:
         data, box = tight_png(fig)
         atomic_write(folder / "figures" / f"{name}.png", _writer(data))
         svg = io.StringIO()
-        fig.savefig(svg, format="svg", bbox_inches=box)
+        with _laid_out(fig):
+            fig.savefig(svg, format="svg", bbox_inches=box)
         atomic_text(folder / "figures" / f"{name}.svg", svg.getvalue())
         embedded[name] = base64.b64encode(data).decode("ascii")
     return embedded
