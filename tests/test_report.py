@@ -4,14 +4,22 @@
 from __future__ import annotations
 
 import base64
+import functools
+import io
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
+from PIL import Image
 
 from simchain import load_scenario, report, simulate
+from simchain.report.figure import DPI, SIZE, draw_figures, new_figure, png, tight_png
 from simchain.scenario import validate
 from tests.cli_runner import simchain
 from tests.test_planned_policies import fd_network
@@ -164,3 +172,84 @@ def test_event_days_are_the_short_calendar_events() -> None:
     days = pd.Series(pd.to_datetime(["2026-10-05", "2026-10-25", "2026-11-05", "2026-11-11"]))
     # the pre-sale's 12 days of deposits are not a peak; wave 2's deposit week and Nov 11 are
     assert list(report.run.event_days(sc, days)) == [False, False, True, True]
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+
+def test_a_png_is_its_drawing_cut_to_the_tight_box(run_folder: Path) -> None:
+    tables, sc, _ = report.read_run(run_folder)
+    # the scorecard is laid out tight: its padded box passes the figure's edge
+    for fig in (report.flow(tables, sc), report.suppliers(tables, sc)):
+        data, box = tight_png(fig)
+        assert np.array_equal(box.extents * DPI, np.round(box.extents * DPI))  # whole pixels
+        assert (_pixels(data) == _pixels(png(fig, box))).all()  # as matplotlib crops it
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1])
+    ax.text(1.4, 0.5, "beyond the figure's right edge", transform=ax.transAxes)
+    data, box = tight_png(fig)
+    assert box.x1 > SIZE[0] and _pixels(data).shape[1] == round(box.width * DPI)
+
+
+def test_a_constrained_figure_is_cropped_where_its_layout_put_it() -> None:
+    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1e6], [0, 1])
+    ax.set(title="title", xlabel="x", ylabel="y")
+    _, box = tight_png(fig)
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    assert box.x0 <= drawn.x0 and box.x1 >= drawn.x1 and box.y1 >= drawn.y1
+    assert box.width > 7.5  # the layout spreads the plot over the figure
+
+
+def _figures(parent: int, fail_in_copy: bool) -> dict[str, Callable[[], Figure]]:
+    def draw(n: int) -> Figure:
+        if fail_in_copy and os.getpid() != parent:
+            raise RuntimeError("the copy fails")
+        fig, ax = new_figure((4.0, 3.0))
+        ax.plot(np.arange(10), np.arange(10) ** (n / 2))
+        ax.set_title(f"figure {n}")
+        return fig
+
+    return {f"f{n}": functools.partial(draw, n) for n in range(5)}
+
+
+@pytest.mark.parametrize("fail_in_copy", [False, True])
+def test_two_processes_draw_the_same_figures(tmp_path: Path, fail_in_copy: bool) -> None:
+    alone = draw_figures(tmp_path / "alone", _figures(os.getpid(), False), workers=1)
+    shared = draw_figures(
+        tmp_path / "shared", _figures(os.getpid(), fail_in_copy), workers=2, order=["f3"]
+    )
+    assert list(shared) == list(alone) == [f"f{n}" for n in range(5)]  # in the given order
+    for name, data in alone.items():
+        assert shared[name] == data
+        assert (tmp_path / "shared" / "figures" / f"{name}.png").read_bytes() == (
+            base64.b64decode(data)
+        )
+        assert (tmp_path / "shared" / "figures" / f"{name}.svg").exists()
+
+
+class _Seen(dict[str, pd.DataFrame]):
+    """A run's tables that note which ones are looked up."""
+
+    def __init__(self, tables: report.Tables) -> None:
+        super().__init__(tables)
+        self.seen: set[str] = set()
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        self.seen.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: object = None) -> Any:
+        self.seen.add(name)
+        return super().get(name, default)
+
+
+def test_the_report_reads_every_table_its_figures_use(run_folder: Path) -> None:
+    tables, sc, _ = report.read_run(run_folder)
+    seen = _Seen(tables)
+    for draw in report.FIGURES.values():
+        draw(seen, sc)
+    assert seen.seen <= set(report.run.REPORT_TABLES)
+    assert "resources" in seen.seen and "orders" in seen.seen

@@ -8,6 +8,7 @@ import contextlib
 import html
 import io
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -146,16 +147,80 @@ def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
 def save_figures(folder: Path, figures: dict[str, Figure]) -> dict[str, str]:
     """Write each figure as `folder/figures/<name>.png` and `.svg`, both cropped to the
     figure's tight box; returns name -> the PNG as base64, ready to embed."""
-    embedded = {}
-    for name, fig in figures.items():
-        data, box = tight_png(fig)
-        atomic_write(folder / "figures" / f"{name}.png", _writer(data))
-        svg = io.StringIO()
-        with _laid_out(fig):
-            fig.savefig(svg, format="svg", bbox_inches=box)
-        atomic_text(folder / "figures" / f"{name}.svg", svg.getvalue())
-        embedded[name] = base64.b64encode(data).decode("ascii")
-    return embedded
+    return {name: _base64(_save(folder, name, fig)) for name, fig in figures.items()}
+
+
+def draw_figures(
+    folder: Path,
+    draws: dict[str, Callable[[], Figure]],
+    workers: int = 1,
+    order: Sequence[str] = (),
+) -> dict[str, str]:
+    """Draw each figure and write it as `save_figures` does; returns name -> the PNG as
+    base64, in the order of `draws`.
+
+    With `workers=2`, where the system can fork, a forked copy of this process draws some of
+    the figures meanwhile: the two take the next figure in turn (those named in `order`
+    first, the longest to draw best), the copy writes its files, and the PNGs it wrote are
+    read back. Should it fail, this process draws its figures again."""
+    if workers < 2 or len(draws) < 2 or not hasattr(os, "fork"):
+        return {name: _base64(_save(folder, name, draw())) for name, draw in draws.items()}
+    queue = [*(n for n in order if n in draws), *(n for n in draws if n not in order)]
+    done = _shared(folder, draws, queue)
+    return {name: _base64(done[name]) for name in draws}
+
+
+def _shared(
+    folder: Path, draws: dict[str, Callable[[], Figure]], queue: list[str]
+) -> dict[str, bytes]:
+    """Draw the figures of `queue` in two processes (this one and a fork), each taking the
+    next one in turn; returns name -> PNG bytes."""
+    import multiprocessing
+
+    taken = multiprocessing.get_context("fork").Value("i", 0)  # figures of the queue taken
+
+    def take() -> str | None:
+        with taken.get_lock():
+            i = taken.value
+            taken.value += 1
+        return queue[i] if i < len(queue) else None
+
+    pid = os.fork()
+    if pid == 0:  # the copy: its figures go to files only; it never returns
+        status = 1
+        try:
+            while (name := take()) is not None:
+                _save(folder, name, draws[name]())
+            status = 0
+        finally:
+            os._exit(status)
+    done = {}
+    try:
+        while (name := take()) is not None:
+            done[name] = _save(folder, name, draws[name]())
+    finally:
+        _, status = os.waitpid(pid, 0)
+    helped = os.waitstatus_to_exitcode(status) == 0
+    for name in queue:
+        if name not in done:
+            png_file = folder / "figures" / f"{name}.png"
+            done[name] = png_file.read_bytes() if helped else _save(folder, name, draws[name]())
+    return done
+
+
+def _save(folder: Path, name: str, fig: Figure) -> bytes:
+    """Write `folder/figures/<name>.png` and `.svg`; returns the PNG."""
+    data, box = tight_png(fig)
+    atomic_write(folder / "figures" / f"{name}.png", _writer(data))
+    svg = io.StringIO()
+    with _laid_out(fig):
+        fig.savefig(svg, format="svg", bbox_inches=box)
+    atomic_text(folder / "figures" / f"{name}.svg", svg.getvalue())
+    return data
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def image(name: str, data: str) -> str:

@@ -8,9 +8,10 @@ in the HTML, which needs no network access to view.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,9 @@ from simchain.report.figure import (
     SIZE,
     blank_figure,
     cards,
+    draw_figures,
     image,
     new_figure,
-    save_figures,
     table,
     write_page,
 )
@@ -314,11 +315,17 @@ FIGURES: dict[str, Callable[[Tables, Scenario], Figure]] = {
 }
 
 
-def read_run(folder: Path) -> tuple[Tables, Scenario, dict[str, float]]:
-    """A run folder's tables, scenario and KPIs."""
+#: The tables the report draws from (`write_report` reads no other).
+REPORT_TABLES = ("orders", "inventory", "levels", "daily", "suppliers", "resources")
+
+
+def read_run(
+    folder: Path, names: Sequence[str] = RUN_TABLES
+) -> tuple[Tables, Scenario, dict[str, float]]:
+    """A run folder's tables (those of `names`: by default all), scenario and KPIs."""
     tables = {
         name: pd.read_parquet(folder / f"{name}.parquet")
-        for name in RUN_TABLES
+        for name in names
         if (folder / f"{name}.parquet").exists()
     }
     sc = load_scenario(folder / "scenario.yaml")
@@ -340,13 +347,20 @@ HEADLINE = (
 )
 
 
-def write_report(folder: Path) -> Path:
+#: The run figures that take longest to draw (most plots or a layout pass), drawn first.
+HEAVY = ("stock_by_class", "cycle_time", "suppliers")
+
+
+def write_report(folder: Path, workers: int = 1) -> Path:
     """Draw every figure of a run folder into `figures/` (PNG and SVG) and write the
-    self-contained `report.html`; returns its path."""
-    tables, sc, kpis = read_run(folder)
-    figures = {name: draw(tables, sc) for name, draw in FIGURES.items()}
-    figures["costs"] = costs(kpis)
-    embedded = save_figures(folder, figures)
+    self-contained `report.html`; returns its path. With `workers=2`, two processes draw
+    the figures (`draw_figures`)."""
+    tables, sc, kpis = read_run(folder, REPORT_TABLES)
+    draws: dict[str, Callable[[], Figure]] = {
+        name: functools.partial(draw, tables, sc) for name, draw in FIGURES.items()
+    }
+    draws["costs"] = functools.partial(costs, kpis)
+    embedded = draw_figures(folder, draws, workers, order=HEAVY)
     manifest = folder / "manifest.json"
     run = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
     seed = f"seed {run['seed']}, " if "seed" in run else ""
