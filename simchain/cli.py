@@ -6,6 +6,7 @@ Exit codes: 0 ok, 2 bad input (a clear message, no traceback), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -59,19 +60,26 @@ def run_to_folder(
     """What `simchain run` (and `simchain demo`) does with a loaded scenario: simulate it,
     write the run folder and, unless told not to, its report.html and figures; with
     `progress`, a progress bar on the terminal meanwhile."""
+    from simchain.ahead import ReportAhead, cores
     from simchain.output import write_run
     from simchain.progress import RunProgress
     from simchain.simulate import simulate
 
-    with RunProgress(sc, out, show=progress) as bar:
+    workers = min(2, cores())  # processes drawing the report's figures
+    # with a core to spare, the report's process starts now: it loads matplotlib meanwhile
+    ahead = ReportAhead(workers) if report and workers > 1 else None
+    with ahead or contextlib.nullcontext(), RunProgress(sc, out, show=progress) as bar:
         result = simulate(sc, seed=seed, progress=bar.advance if progress else None)
         bar.phase("writing results")
         write_run(result, folder, command=["simchain", *sys.argv[1:]])
         if report:
-            from simchain.report import write_report
-
             bar.phase("drawing the report")
-            write_report(folder)
+            if ahead is not None:
+                ahead.write(folder)
+            else:
+                from simchain.report import write_report
+
+                write_report(folder, workers=workers)
     return result
 
 
@@ -376,7 +384,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         err.print(f"error: {escape(str(folder))}: {what}", soft_wrap=True)
         return 2
-    path = write_experiment_report(folder) if experiment else write_report(folder)
+    if experiment:
+        path = write_experiment_report(folder)
+    else:
+        from simchain.ahead import cores
+
+        path = write_report(folder, workers=min(2, cores()))
     if not args.quiet:
         out.print(f"report: {path} (figures in {folder / 'figures'}/)")
     return 0

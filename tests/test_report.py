@@ -8,6 +8,7 @@ import functools
 import io
 import os
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from simchain import load_scenario, report, simulate
+from simchain.ahead import ReportAhead
 from simchain.report.figure import DPI, SIZE, draw_figures, new_figure, png, tight_png
 from simchain.scenario import validate
 from tests.cli_runner import simchain
@@ -253,3 +255,49 @@ def test_the_report_reads_every_table_its_figures_use(run_folder: Path) -> None:
         draw(seen, sc)
     assert seen.seen <= set(report.run.REPORT_TABLES)
     assert "resources" in seen.seen and "orders" in seen.seen
+
+
+def _unreported(run_folder: Path, tmp_path: Path) -> Path:
+    """A copy of the run folder without its report."""
+    folder = tmp_path / "r"
+    shutil.copytree(run_folder, folder, ignore=shutil.ignore_patterns("report.html", "figures"))
+    return folder
+
+
+def _reported(folder: Path) -> bool:
+    names = {p.stem for p in (folder / "figures").glob("*.png")}
+    return (folder / "report.html").exists() and names == {*report.FIGURES, "costs"}
+
+
+def test_a_report_started_ahead_is_written_by_the_copy(run_folder: Path, tmp_path: Path) -> None:
+    folder = _unreported(run_folder, tmp_path)
+    with ReportAhead() as ahead:
+        assert ahead.write(folder) == folder / "report.html"
+    assert _reported(folder)
+
+
+def test_a_report_ahead_closed_unused_writes_nothing(tmp_path: Path) -> None:
+    with ReportAhead() as ahead:
+        pid = ahead.pid  # the run failed, or wanted no report after all: the copy just exits
+    assert ahead.pid == 0
+    with pytest.raises(ChildProcessError):  # it was waited for: no process left over
+        os.waitpid(pid, os.WNOHANG)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("step", ["prepare", "write_report"])  # before or after it is told
+def test_a_failed_copy_leaves_the_report_to_this_process(
+    run_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    folder = _unreported(run_folder, tmp_path)
+    parent, real = os.getpid(), getattr(report.run, step)
+
+    def fails_in_the_copy(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            raise RuntimeError("the copy fails")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report.run, step, fails_in_the_copy)
+    with ReportAhead(workers=1) as ahead:
+        ahead.write(folder)
+    assert _reported(folder)

@@ -32,6 +32,7 @@ from simchain.report.figure import (
     image,
     new_figure,
     table,
+    warm_up,
     write_page,
 )
 from simchain.scenario.loader import load_scenario
@@ -332,6 +333,16 @@ def read_run(
     frame = pd.read_csv(folder / "kpis.csv")
     kpis = {str(k): float(v) for k, v in zip(frame["metric"], frame["value"], strict=True)}
     return tables, sc, kpis
+
+
+def prepare() -> None:
+    """Load now what `write_report` loads on its way (the parquet reader; matplotlib's fonts
+    and backends: `warm_up`), for a process that waits for a run folder to report on."""
+    # pandas.read_parquet loads both on first use
+    import pyarrow.dataset
+    import pyarrow.parquet  # noqa: F401
+
+    warm_up()
 
 
 HEADLINE = (
