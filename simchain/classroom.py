@@ -66,6 +66,7 @@ class Demo:
     takeaway: Callable[[list[Run], Path], str]  # the runs and the demo folder -> text
     variants: tuple[Variant, ...] = (Variant(""),)
     reports: bool = True  # each run folder gets its report.html (the comparisons skip them)
+    figure: bool = False  # the takeaway draws a figure (with matplotlib)
 
     @property
     def path(self) -> Path:
@@ -543,6 +544,7 @@ DEMOS: dict[str, Demo] = {
             safety_stock_takeaway,
             _service_variants(),
             reports=False,  # four reports would take longer than the runs; the figure compares
+            figure=True,
         ),
         Demo(
             "double11_backlog",

@@ -31,6 +31,7 @@ from simchain.scenario.schema import Scenario
 from simchain.timebase import days
 
 if TYPE_CHECKING:
+    from simchain.classroom import Demo, Run
     from simchain.simulate import SimulationResult
 
     #: The sub-command parsers of `simchain`, to which each verb adds its own (a type only:
@@ -139,7 +140,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from simchain.classroom import DEMOS, Run
+    from simchain.classroom import DEMOS
     from simchain.errors import suggest
 
     if args.name is None:
@@ -170,12 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     report = demo.reports and not args.no_report
     show = out.is_terminal and not args.quiet
-    runs = []
-    for variant in demo.variants:
-        sc = load_scenario(demo.path, overrides=variant.overrides)
-        where = folder / variant.label if variant.label else folder
-        done = run_to_folder(sc, args.seed, where, report, progress=show)
-        runs.append(Run(variant.label, done, where))
+    runs = demo_runs(demo, args.seed, folder, report, show)
     text = demo.takeaway(runs, folder)
     if not args.quiet:
         n = len(runs)
@@ -190,6 +186,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.rule(f"{demo.name}: takeaway")
     out.print(text, markup=False, soft_wrap=True)
     return 0
+
+
+def demo_runs(demo: Demo, seed: int, folder: Path, report: bool, progress: bool) -> list[Run]:
+    """Run each variant of a demo into its run folder (`run_to_folder`); returns the runs in
+    the variants' order. With several variants and a core to spare, a pool of processes runs
+    them at once (the same runs: each is one seeded simulation of its own), with a bar
+    counting the runs done in place of each run's."""
+    from simchain.ahead import cores
+    from simchain.classroom import Run
+
+    wheres = [folder / v.label if v.label else folder for v in demo.variants]
+    jobs = [
+        (load_scenario(demo.path, overrides=v.overrides), seed, where, report)
+        for v, where in zip(demo.variants, wheres, strict=True)
+    ]
+    workers = min(len(jobs), cores())
+    if workers < 2:
+        done = [run_to_folder(*job, progress=progress) for job in jobs]
+    else:
+        done = _pooled(jobs, workers, progress, demo.figure)
+    triples = zip(demo.variants, done, wheres, strict=True)
+    return [Run(variant.label, result, where) for variant, result, where in triples]
+
+
+def _pooled(
+    jobs: list[tuple[Scenario, int, Path, bool]], workers: int, progress: bool, figure: bool
+) -> list[SimulationResult]:
+    """`run_to_folder` of each job on a pool of `workers` forked processes, in order; with
+    `figure`, this process loads matplotlib meanwhile (the takeaway draws a figure)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    context = multiprocessing.get_context("fork")  # before any thread starts (the bar's)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(run_to_folder, *job) for job in jobs]
+        if figure:
+            import simchain.report.figure  # noqa: F401
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=out,
+            disable=not progress,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task(f"runs on {workers} processes", total=len(jobs))
+            for future in futures:
+                future.result()
+                bar.advance(task)
+        return [future.result() for future in futures]
 
 
 def comparison_table(

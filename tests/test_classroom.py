@@ -3,6 +3,7 @@ numbers are the run folder's own (recomputed here from its files), and shows wha
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simchain import ahead, cli
 from simchain.classroom import DEMOS, TEACHING
 from simchain.scenario.loader import load_scenario
 from simchain.window import Window
@@ -184,3 +186,18 @@ def test_quiet_prints_only_the_takeaway(tmp_path: Path) -> None:
     out, _ = demo(tmp_path, "bullwhip", "--quiet", "--no-report")
     assert "what you are about to see" not in out
     assert "variance ratio" in out
+
+
+def test_variants_on_a_pool_run_as_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two = dataclasses.replace(DEMOS["safety_stock"], variants=DEMOS["safety_stock"].variants[1:3])
+    pooled = cli.demo_runs(two, 0, tmp_path / "pool", report=False, progress=False)
+    monkeypatch.setattr(ahead, "cores", lambda: 1)  # one by one, in this process
+    alone = cli.demo_runs(two, 0, tmp_path / "alone", report=False, progress=False)
+    assert [r.label for r in pooled] == [r.label for r in alone] == ["z1.00", "z1.65"]
+    for p, a in zip(pooled, alone, strict=True):
+        assert p.folder == tmp_path / "pool" / p.label and (p.folder / "manifest.json").exists()
+        assert repr(p.result.kpis) == repr(a.result.kpis)
+        for name, table in a.tables.items():
+            pd.testing.assert_frame_equal(p.tables[name], table)
