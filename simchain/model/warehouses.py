@@ -185,9 +185,18 @@ class Warehouse:
             self.log(sku)
 
     def position_fell(self, sku: int) -> None:
-        """Demand (or a rejected receipt) lowered the position: this warehouse reviews, and so
-        do the upstream ones watching its echelon."""
-        self.review(sku)
+        """Demand (or a rejected receipt) lowered the position: this warehouse reviews (as
+        `review` does; inlined, it runs for every demand line), and so do the upstream ones
+        watching its echelon."""
+        if not self.periodic[sku]:
+            pos = (
+                self.echelon_position(sku)
+                if self.echelon[sku]
+                else self.on_hand[sku] + self.on_order[sku] - self.backorders[sku]
+            )
+            q = self.rules[sku].order_quantity(pos)
+            if q > 0:
+                self.replenisher.replenish(self, sku, q)
         for up in self.watchers[sku]:
             up.review_and_log(sku)
 
@@ -199,20 +208,22 @@ class Warehouse:
         now = self.env.now
         on_hand = self.on_hand
         asked = self.asked
+        skus, units, from_stock, filled = ln.sku, ln.units, ln.from_stock, ln.filled
         pending = 0
         served = 0
         lost = 0
         for line in range(first, first + n):
-            s = ln.sku[line]
-            u = ln.units[line]
+            s = skus[line]
+            u = units[line]
             asked[s] += u
-            take = on_hand[s] if on_hand[s] < u else u
-            on_hand[s] -= take
+            have = on_hand[s]
+            take = have if have < u else u
+            on_hand[s] = have - take
             short = u - take
-            ln.from_stock[line] = take
+            from_stock[line] = take
             served += take
             if short == 0:
-                ln.filled[line] = now
+                filled[line] = now
             elif lost_sales:
                 ln.lost[line] = short
                 lost += short
