@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Root installs Debian packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck unit bench browser screenshots clean
+.PHONY: demo test lint typecheck unit unit-pure bench browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 # The report rendering tests need Chromium: installed here when absent, and required.
 test: export SIMCHAIN_REQUIRE_BROWSER = 1
-test: $(STAMP) browser lint typecheck unit
+test: $(STAMP) browser lint typecheck unit unit-pure
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
@@ -29,14 +29,19 @@ browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check simchain tests benchmarks docs
-	$(BIN)/ruff format --check simchain tests benchmarks docs
+	$(BIN)/ruff check simchain tests benchmarks docs setup.py
+	$(BIN)/ruff format --check simchain tests benchmarks docs setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy simchain
 
+# The suite on the compiled model (built by the install where a C compiler exists), then the
+# exact golden results once more on the model's sources, as a machine without a compiler runs.
 unit: $(STAMP)
-	$(BIN)/pytest -n auto
+	SIMCHAIN_REQUIRE_COMPILED=$$(command -v cc >/dev/null 2>&1 && echo 1 || echo 0) $(BIN)/pytest -n auto
+
+unit-pure: $(STAMP)
+	SIMCHAIN_PURE=1 $(BIN)/pytest -n auto tests/test_golden.py tests/test_compiled.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
