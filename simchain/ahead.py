@@ -14,13 +14,18 @@ import contextlib
 import gc
 import os
 import select
+import sys
 from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
 
-def cores() -> int:
-    """The processor cores this process may run on."""
+def processes() -> int:
+    """How many processes may work at once, each forked from this one: the processor cores
+    this process may run on; 1 where forking is not safe (Windows has no fork; on macOS,
+    system libraries may not survive one, and Python's multiprocessing no longer forks)."""
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        return 1
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1

@@ -62,12 +62,12 @@ def run_to_folder(
     """What `simchain run` (and `simchain demo`) does with a loaded scenario: simulate it,
     write the run folder and, unless told not to, its report.html and figures; with
     `progress`, a progress bar on the terminal meanwhile."""
-    from simchain.ahead import ReportAhead, cores
+    from simchain.ahead import ReportAhead, processes
     from simchain.output import write_run
     from simchain.progress import RunProgress
     from simchain.simulate import simulate
 
-    workers = min(2, cores())  # processes drawing the report's figures
+    workers = min(2, processes())  # processes drawing the report's figures
     # with a core to spare, the report's process starts now: it loads matplotlib meanwhile
     ahead = ReportAhead(workers) if report and workers > 1 else None
     with ahead or contextlib.nullcontext(), RunProgress(sc, out, show=progress) as bar:
@@ -193,7 +193,7 @@ def demo_runs(demo: Demo, seed: int, folder: Path, report: bool, progress: bool)
     the variants' order. With several variants and a core to spare, a pool of processes runs
     them at once (the same runs: each is one seeded simulation of its own), with a bar
     counting the runs done in place of each run's."""
-    from simchain.ahead import cores
+    from simchain.ahead import processes
     from simchain.classroom import Run
 
     wheres = [folder / v.label if v.label else folder for v in demo.variants]
@@ -201,7 +201,7 @@ def demo_runs(demo: Demo, seed: int, folder: Path, report: bool, progress: bool)
         (load_scenario(demo.path, overrides=v.overrides), seed, where, report)
         for v, where in zip(demo.variants, wheres, strict=True)
     ]
-    workers = min(len(jobs), cores())
+    workers = min(len(jobs), processes())
     if workers < 2:
         done = [run_to_folder(*job, progress=progress) for job in jobs]
     else:
@@ -437,9 +437,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if experiment:
         path = write_experiment_report(folder)
     else:
-        from simchain.ahead import cores
+        from simchain.ahead import processes
 
-        path = write_report(folder, workers=min(2, cores()))
+        path = write_report(folder, workers=min(2, processes()))
     if not args.quiet:
         out.print(f"report: {path} (figures in {folder / 'figures'}/)")
     return 0

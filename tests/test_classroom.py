@@ -193,7 +193,7 @@ def test_variants_on_a_pool_run_as_one_by_one(
 ) -> None:
     two = dataclasses.replace(DEMOS["safety_stock"], variants=DEMOS["safety_stock"].variants[1:3])
     pooled = cli.demo_runs(two, 0, tmp_path / "pool", report=False, progress=False)
-    monkeypatch.setattr(ahead, "cores", lambda: 1)  # one by one, in this process
+    monkeypatch.setattr(ahead, "processes", lambda: 1)  # one by one, in this process
     alone = cli.demo_runs(two, 0, tmp_path / "alone", report=False, progress=False)
     assert [r.label for r in pooled] == [r.label for r in alone] == ["z1.00", "z1.65"]
     for p, a in zip(pooled, alone, strict=True):
