@@ -14,6 +14,7 @@ import contextlib
 import gc
 import os
 import select
+import signal
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -33,8 +34,8 @@ def processes() -> int:
 
 class ReportAhead:
     """A forked copy of this process, waiting to write a run folder's report (`write`);
-    closing it unused (`close`, or leaving a `with` block) lets the copy exit. Fork it
-    before any thread starts (e.g. a progress bar's)."""
+    closing it unused (`close`, or leaving a `with` block) stops the copy. Fork it before any
+    thread starts (e.g. a progress bar's)."""
 
     def __init__(self, workers: int = 2) -> None:
         self.workers = workers  # processes drawing the figures
@@ -57,7 +58,11 @@ class ReportAhead:
         return folder / "report.html"
 
     def close(self) -> None:
-        """Let the copy exit without writing anything (nothing if it is already done)."""
+        """Stop the copy, unless it is done: the run failed or was interrupted, or wanted
+        no report after all."""
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
         self._wait()
 
     def _wait(self) -> int:

@@ -278,7 +278,7 @@ def test_a_report_started_ahead_is_written_by_the_copy(run_folder: Path, tmp_pat
 
 def test_a_report_ahead_closed_unused_writes_nothing(tmp_path: Path) -> None:
     with ReportAhead() as ahead:
-        pid = ahead.pid  # the run failed, or wanted no report after all: the copy just exits
+        pid = ahead.pid  # the run failed, or wanted no report after all: the copy is stopped
     assert ahead.pid == 0
     with pytest.raises(ChildProcessError):  # it was waited for: no process left over
         os.waitpid(pid, os.WNOHANG)
