@@ -54,9 +54,7 @@ def test_a_changed_source_is_run_as_source(tmp_path: Path) -> None:
         pytest.skip("this install is not compiled")
     stale = tmp_path / "compiled.txt"
     stale.write_text(
-        "".join(
-            f"{line.split()[0]} {'0' * 64}\n" for line in record.read_text().splitlines()
-        )
+        "".join(f"{line.split()[0]} {'0' * 64}\n" for line in record.read_text().splitlines())
     )
     code = (
         "import pathlib, simchain.model as m; "
