@@ -47,12 +47,6 @@ def simulate(
     chain.run(progress)
     sim_s = time.perf_counter() - t0
     seen = chain.network.scenario  # random disruptions dated: what tables and KPIs measure
-    tables = build_tables(chain)
-    tables["daily"] = daily(tables, seen)
-    tables["suppliers"] = supplier_scorecard(tables["replenishments"], seen, Window.of(seen))
-    tables["resources"] = resources(tables, seen)
-    kpis = kpi_functions.compute(tables, seen)
-    wall = time.perf_counter() - t0
     recorded = (
         chain.book.orders.nbytes()
         + chain.book.lines.nbytes()
@@ -60,6 +54,12 @@ def simulate(
         + chain.replenishment.log.nbytes()
     )
     n = len(chain.book)
+    tables = build_tables(chain, release=True)  # the record's memory goes as tables fill
+    tables["daily"] = daily(tables, seen)
+    tables["suppliers"] = supplier_scorecard(tables["replenishments"], seen, Window.of(seen))
+    tables["resources"] = resources(tables, seen)
+    kpis = kpi_functions.compute(tables, seen)
+    wall = time.perf_counter() - t0
     stats = {
         "orders_simulated": float(n),
         "simulation_s": sim_s,
