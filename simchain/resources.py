@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from simchain.scenario.schema import Role, Scenario
+from simchain.tables import code_of, codes_of, label_mask
+from simchain.window import Days
 
 HOUR = np.timedelta64(3_600_000, "ms")
 COLUMNS = ("time", "resource", "kind", "capacity", "used", "utilization", "queue")
@@ -26,16 +28,20 @@ STAGES: dict[Role, tuple[str, str, str]] = {
 }
 
 
-def station_work(orders: pd.DataFrame, role: Role) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start, end, share of a person) of the work on each order a station started; end NaT:
-    still running. Orders of one batch tour share its picker."""
+def station_work(
+    orders: pd.DataFrame, role: Role, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, share of a person) of the work on each order a station started (of the
+    `rows`, a mask, if given); end NaT: still running. Orders of one batch tour share its
+    picker."""
     begin, end, _ = STAGES[role]
-    went = orders[orders[begin].notna()]
+    began = orders[begin].to_numpy()
+    went = ~np.isnat(began) if rows is None else rows & ~np.isnat(began)
     if role == "pickers":
-        share = 1.0 / went["tour_orders"].to_numpy(dtype=float).clip(min=1)
+        share = 1.0 / orders["tour_orders"].to_numpy()[went].astype(float).clip(min=1)
     else:
-        share = np.ones(len(went))
-    return went[begin].to_numpy(), went[end].to_numpy(), share
+        share = np.ones(int(np.count_nonzero(went)))
+    return began[went], orders[end].to_numpy()[went], share
 
 
 def receiver_work(rep: pd.DataFrame, warehouse: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,8 +89,9 @@ def _hours(ts: pd.Series, start: pd.Timestamp) -> np.ndarray:
 
 
 def _clock(ts: np.ndarray, start: pd.Timestamp) -> np.ndarray:
-    """Datetime64 values (NaT allowed) as hours from the start (NaN)."""
-    return _hours(pd.Series(ts, dtype="datetime64[ms]"), start)
+    """Datetime64 values (NaT allowed) as hours from the start (NaN): one division of whole
+    milliseconds, the same number `_hours` gives."""
+    return (ts.astype("datetime64[ms]", copy=False) - np.datetime64(start, "ms")) / HOUR
 
 
 def _receivers(
@@ -143,6 +150,35 @@ def _trucks(shipments: pd.DataFrame, days: pd.DatetimeIndex) -> list[pd.DataFram
     return frames
 
 
+class StationLoad:
+    """A station's work and the orders waiting for it, over every warehouse at once, in clock
+    hours from `start`; `used` and `queue` give one warehouse's share hour by hour."""
+
+    def __init__(self, orders: pd.DataFrame, role: Role, start: pd.Timestamp):
+        begin, _, ready = STAGES[role]
+        where, self.warehouses = codes_of(orders["warehouse"])
+        went = ~np.isnat(orders[begin].to_numpy())
+        began, ended, self.share = station_work(orders, role, went)
+        self.working_at = where[went]
+        self.began, self.ended = _clock(began, start), _clock(ended, start)
+        ready_at = orders[ready].to_numpy()
+        waited = ~label_mask(orders["status"], "lost") & ~np.isnat(ready_at)
+        start_at = orders[begin].to_numpy()[waited]
+        wait_end = np.where(np.isnat(start_at), orders["cancelled"].to_numpy()[waited], start_at)
+        self.waiting_at = where[waited]
+        self.ready, self.wait_end = _clock(ready_at[waited], start), _clock(wait_end, start)
+
+    def used(self, warehouse: str, grid: np.ndarray) -> np.ndarray:
+        """Person-hours of work in each period of the grid."""
+        mine = self.working_at == code_of(self.warehouses, warehouse)
+        return np.diff(_area(self.began[mine], self.ended[mine], grid, self.share[mine]))
+
+    def queue(self, warehouse: str, grid: np.ndarray) -> np.ndarray:
+        """Order-hours waited in each period of the grid (orders lost to a stockout aside)."""
+        mine = self.waiting_at == code_of(self.warehouses, warehouse)
+        return np.diff(_area(self.ready[mine], self.wait_end[mine], grid))
+
+
 def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     """One row per resource and period: pickers, packers and receivers by hour, couriers
     and trucks by day."""
@@ -154,16 +190,13 @@ def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     if grid[-1] < horizon:
         grid = np.append(grid, horizon)
     width = np.diff(grid)
+    loads: dict[Role, StationLoad] = {}
     for name, wh in sc.warehouses.items():
-        mine = orders[orders["warehouse"] == name]
-        for role, (begin, _, ready) in STAGES.items():
+        for role in STAGES:
             if getattr(wh, role) is None:
                 continue
-            began, ended, share = station_work(mine, role)
-            used = np.diff(_area(_clock(began, start), _clock(ended, start), grid, share))
-            waited = mine[mine[ready].notna() & (mine["status"] != "lost")]
-            wait_end = waited[begin].fillna(waited["cancelled"])
-            queue = np.diff(_area(_hours(waited[ready], start), _hours(wait_end, start), grid))
+            load = loads.get(role) or loads.setdefault(role, StationLoad(orders, role, start))
+            used, queue = load.used(name, grid), load.queue(name, grid)
             capacity = np.diff(_step_area(*sc.crew_headcount(name, role), grid))
             frames.append(
                 pd.DataFrame(
@@ -179,23 +212,21 @@ def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
             )
         if wh.receivers is not None:
             frames.append(_receivers(tables["replenishments"], sc, name, start, grid))
-    days = pd.date_range(start, periods=int(np.ceil(horizon / 24)), freq="D")
+    days = Days(sc)
     if "shipments" in tables and len(tables["shipments"]):
-        frames.extend(_trucks(tables["shipments"], days))
-    done = orders[orders["delivered"].notna()]
+        frames.extend(_trucks(tables["shipments"], days.index))
+    delivered = days.of(orders["delivered"].to_numpy())
     for name, region in sc.regions.items():
         if region.last_mile is None:
             continue
-        mine = done[done["region"] == name]
-        per_day = mine.groupby(mine["delivered"].dt.floor("D")).size().reindex(days, fill_value=0)
         frames.append(
             pd.DataFrame(
                 {
-                    "time": days,
+                    "time": days.index,
                     "resource": f"couriers:{name}",
                     "kind": "couriers",
-                    "capacity": [sc.courier_capacity(name, d.date()) for d in days],
-                    "used": per_day.to_numpy(dtype=float),
+                    "capacity": [sc.courier_capacity(name, d.date()) for d in days.index],
+                    "used": days.count(delivered, label_mask(orders["region"], name)),
                     "queue": np.nan,
                 }
             )

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
 from simchain.scenario.schema import Scenario
-
-
-def _count_by_day(
-    times: pd.Series, days: pd.DatetimeIndex, weights: pd.Series | None = None
-) -> np.ndarray:
-    valid = times.notna()
-    day = times[valid].dt.floor("D")
-    w = weights[valid] if weights is not None else pd.Series(1.0, index=day.index)
-    return w.groupby(day).sum().reindex(days, fill_value=0).to_numpy(dtype=float)
-
-
-def _level_at(enter: pd.Series, leave: pd.Series, at: np.ndarray) -> np.ndarray:
-    """How many items have entered before t and not left before t, at each time t (an item
-    leaving exactly at midnight counts on the new day, as the daily flows do)."""
-    came = np.sort(enter.dropna().to_numpy())
-    went = np.sort(leave[enter.notna()].dropna().to_numpy())
-    return (np.searchsorted(came, at, side="left") - np.searchsorted(went, at, side="left")).astype(
-        float
-    )
+from simchain.tables import label_mask
+from simchain.window import Days
 
 
 def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
@@ -43,55 +24,83 @@ def daily(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     of the orders created that day that were delivered.
     """
     orders = tables["orders"]
-    start = pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
-    n_days = int(np.ceil(sc.calendar.horizon / 24))
-    days = pd.date_range(start, periods=n_days, freq="D")
-    out = pd.DataFrame({"date": days})
-    out["orders"] = _count_by_day(orders["created"], days)
-    out["units_demanded"] = _count_by_day(orders["created"], days, orders["units"])
-    out["presale_orders"] = _count_by_day(orders["created"][orders["presale_event"].notna()], days)
-    out["orders_shipped"] = _count_by_day(orders["shipped"], days)
-    out["orders_delivered"] = _count_by_day(orders["delivered"], days)
-    out["orders_cancelled"] = _count_by_day(orders["cancelled"], days)
-    lost = orders["status"] == "lost"
-    out["orders_lost"] = _count_by_day(orders["created"][lost], days)
+    days = Days(sc)
+    day = {c: days.of(orders[c].to_numpy()) for c in ("created", "shipped", "delivered")}
+    day["cancelled"] = days.of(orders["cancelled"].to_numpy())
+    created = day["created"]
+    out = pd.DataFrame({"date": days.index})
+    out["orders"] = days.count(created)
+    out["units_demanded"] = days.count(created, orders["units"].to_numpy())
+    out["presale_orders"] = days.count(created, orders["presale_event"].notna().to_numpy())
+    out["orders_shipped"] = days.count(day["shipped"])
+    out["orders_delivered"] = days.count(day["delivered"])
+    out["orders_cancelled"] = days.count(day["cancelled"])
+    lost = label_mask(orders["status"], "lost")
+    out["orders_lost"] = days.count(created, lost)
     returns = tables.get("returns")
     if returns is not None and len(returns):
-        out["units_returned"] = _count_by_day(returns["back"], days, returns["units"])
+        back = days.of(returns["back"].to_numpy())
+        out["units_returned"] = days.count(back, returns["units"].to_numpy())
     else:
         out["units_returned"] = 0.0
     closed = out["orders_shipped"] + out["orders_cancelled"] + out["orders_lost"]
     out["backlog_orders"] = (out["orders"] - closed).cumsum()
-    # Where the backlog is at the end of each day: waiting for stock, for a picker (or being
-    # picked), and parcels on their way.
-    ends = (days + pd.Timedelta(days=1)).to_numpy()
-    live = orders[orders["status"] != "lost"]
-    stages = {
-        "backlog_awaiting_stock": (
-            live["created"],
-            live["allocated"].fillna(live["cancelled"]),
-        ),
-        "backlog_awaiting_pick": (live["allocated"], live["picked"].fillna(live["cancelled"])),
-        "backlog_awaiting_pack": (live["picked"], live["packed"]),
-        "in_transit": (live["shipped"], live["delivered"]),
-    }
-    for name, (enter, leave) in stages.items():
-        out[name] = _level_at(enter, leave, ends)
-    rep = tables.get("replenishments")
-    if rep is not None and len(rep):
-        # Units at the dock (received, not yet put away) at each day's end.
-        docked = rep[rep["received"].notna()]
-        came = _count_by_day(docked["received"], days, docked["quantity"] - docked["rejected"])
-        stocked = docked[docked["put_away"].notna()]
-        went = _count_by_day(stocked["put_away"], days, stocked["quantity"] - stocked["rejected"])
-        out["units_on_dock"] = np.cumsum(came - went)
-    else:
-        out["units_on_dock"] = 0.0
-    served = _count_by_day(orders["created"], days, orders["units_from_stock"])
+    for name, level in _backlog_stages(orders, day, lost, days).items():
+        out[name] = level
+    out["units_on_dock"] = _on_dock(tables.get("replenishments"), days)
+    served = days.count(created, orders["units_from_stock"].to_numpy())
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fill_rate"] = served / out["units_demanded"].to_numpy()
-    done = orders[orders["delivered"].notna()]
-    cycle = (done["delivered"] - done["created"]).dt.total_seconds() / 3600.0
-    mean_cycle = cycle.groupby(done["created"].dt.floor("D")).mean()
-    out["mean_cycle_time_h"] = mean_cycle.reindex(days).to_numpy()
+    out["mean_cycle_time_h"] = _mean_cycle_time(orders, days)
     return out
+
+
+def _backlog_stages(
+    orders: pd.DataFrame, day: dict[str, np.ndarray], lost: np.ndarray, days: Days
+) -> dict[str, np.ndarray]:
+    """Where the backlog is at the end of each day (orders lost to a stockout aside): waiting
+    for stock, for a picker (or being picked), for a packer, and parcels on their way."""
+
+    def code(col: str) -> np.ndarray:
+        return day[col] if col in day else days.of(orders[col].to_numpy())
+
+    def or_else(first: np.ndarray, then: np.ndarray) -> np.ndarray:
+        return np.where(first == days.nat, then, first)
+
+    allocated, picked, cancelled = code("allocated"), code("picked"), code("cancelled")
+    stages = {
+        "backlog_awaiting_stock": (code("created"), or_else(allocated, cancelled)),
+        "backlog_awaiting_pick": (allocated, or_else(picked, cancelled)),
+        "backlog_awaiting_pack": (picked, code("packed")),
+        "in_transit": (code("shipped"), code("delivered")),
+    }
+    return {name: _level_at(days, enter, leave, lost) for name, (enter, leave) in stages.items()}
+
+
+def _level_at(days: Days, enter: np.ndarray, leave: np.ndarray, left_out: np.ndarray) -> np.ndarray:
+    """How many items (day codes of entering and leaving) have entered before each day's end
+    and not left before it (an item leaving at midnight counts on the new day, as the daily
+    flows do); items that never entered, or `left_out`, are not counted."""
+    enter = np.where(left_out, days.nat, enter)
+    leave = np.where(enter == days.nat, days.nat, leave)
+    return (days.by_end(enter) - days.by_end(leave)).astype(float)
+
+
+def _on_dock(rep: pd.DataFrame | None, days: Days) -> np.ndarray | float:
+    """Units at the dock (received, not yet put away) at each day's end."""
+    if rep is None or not len(rep):
+        return 0.0
+    accepted = (rep["quantity"] - rep["rejected"]).to_numpy()
+    received, put_away = days.of(rep["received"].to_numpy()), days.of(rep["put_away"].to_numpy())
+    came = days.count(received, accepted)
+    went = days.count(np.where(received == days.nat, days.nat, put_away), accepted)
+    return np.cumsum(came - went)
+
+
+def _mean_cycle_time(orders: pd.DataFrame, days: Days) -> np.ndarray:
+    """Mean hours from creation to delivery of the orders created each day and delivered."""
+    delivered = orders["delivered"].to_numpy()
+    done = ~np.isnat(delivered)
+    created = orders["created"].to_numpy()[done]
+    cycle = pd.Series(delivered[done] - created, copy=False).dt.total_seconds() / 3600.0
+    return cycle.groupby(days.number(created)).mean().reindex(range(days.n)).to_numpy()
