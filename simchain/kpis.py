@@ -8,19 +8,23 @@ time-weighted over the window.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from simchain.model.lines import FluidLine
 from simchain.policies.carriers import DEFAULT
-from simchain.resources import receiver_work, station_work
+from simchain.resources import STAGES, receiver_work, station_work
 from simchain.scenario.schema import ROLES, Role, Scenario
 from simchain.scorecard import purchases_in_window, score
+from simchain.tables import code_of, codes_of, label_mask, sorted_codes_of
 from simchain.timebase import DAYS_PER_YEAR
-from simchain.window import HOUR, Window
+from simchain.window import Window
 
 DAY = pd.Timedelta(days=1)
+NAT = np.iinfo(np.int64).min  # NaT as an int64
 
 #: Which way is better, per KPI: +1 higher, -1 lower (also every `delivered_within_<N>h`,
 #: +1, and every `*_cost`, -1). A dotted KPI such as `otif.premium` goes by its name before
@@ -78,30 +82,77 @@ def time_weighted(
     Each row's value holds from its time until the next row of the same key (or the window's
     end); rows before the window count from its beginning.
     """
+    return time_weighted_levels(log, (value,), window, keys)[value]
+
+
+def time_weighted_levels(
+    log: pd.DataFrame,
+    values: tuple[str, ...],
+    window: Window,
+    keys: tuple[str, ...] = ("warehouse", "sku"),
+) -> dict[str, pd.Series]:
+    """`time_weighted` of several levels of one log at once (one sort, one grouping); each
+    Series is indexed by the keys' labels in sorted order."""
     if log.empty:
-        return pd.Series(dtype=float)
-    df = log.sort_values([*keys, "time"], kind="stable")
-    same_next = np.ones(len(df), dtype=bool)
-    for k in keys:
-        col = df[k].to_numpy()
-        same_next[:-1] &= col[1:] == col[:-1]
-    same_next[-1] = False
-    t = df["time"].to_numpy()
-    nxt = np.empty_like(t)
-    nxt[:-1] = t[1:]
-    nxt = np.where(same_next, nxt, np.datetime64(window.end, "ms"))
+        return {v: pd.Series(dtype=float) for v in values}
+    position, group, index = _key_groups(log, keys)
+    t = log["time"].to_numpy()
+    # Rows by key (in the order of the categories, as sorting the table orders them), then by
+    # time, the log's order kept among equal times.
+    if len(t) < 2 or bool((t[1:] >= t[:-1]).all()):
+        order = np.argsort(position, kind="stable")
+    else:
+        order = np.lexsort((t, position))
+    del position
+    group, t = group[order], t[order]
     begin = np.datetime64(window.begin, "ms")
     end = np.datetime64(window.end, "ms")
-    lo = np.maximum(t, begin)
-    hi = np.minimum(nxt, end)
-    weight = np.maximum((hi - lo) / np.timedelta64(1, "h"), 0.0)
+    until = np.empty_like(t)  # each row holds until the next of its key, or the window's end
+    until[:-1] = t[1:]
+    until[-1] = end
+    until[:-1][(group[1:] != group[:-1]) | (group[1:] < 0)] = end
+    np.minimum(until, end, out=until)
+    weight = (until - np.maximum(t, begin)) / np.timedelta64(1, "h")
+    np.maximum(weight, 0.0, out=weight)
+    del until, t
     total_h = (end - begin) / np.timedelta64(1, "h")
-    area = (
-        pd.Series(df[value].to_numpy(dtype=float) * weight)
-        .groupby([df[k].to_numpy() for k in keys])
-        .sum()
-    )
-    return area / total_h
+    keep = None if group.min() >= 0 else group >= 0
+    if keep is not None:
+        order, group, weight = order[keep], group[keep], weight[keep]
+    # Grouped by the labels' sorted order, the rows in the order above: the sums are those
+    # of grouping the sorted table by the labels themselves.
+    by = pd.Series(pd.Categorical.from_codes(group, categories=pd.RangeIndex(len(index))))
+    out = {}
+    for v in values:
+        area = pd.Series(log[v].to_numpy()[order] * weight, copy=False)
+        total = area.groupby(by, observed=True).sum()
+        out[v] = pd.Series(total.to_numpy(), index=index[total.index.to_numpy()]) / total_h
+    return out
+
+
+def _key_groups(
+    log: pd.DataFrame, keys: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Per row, its place among the key combinations as the table sorts them (categories in
+    their order, missing last) and its group: the combination's number in the sorted order of
+    the labels (-1: a key missing); and the labels by group number (a MultiIndex for several
+    keys, combinations that do not occur included)."""
+    coded = [(log[k], *sorted_codes_of(log[k])) for k in keys]
+    places = int(np.prod([len(labels) + 1 for _, _, labels in coded]))
+    groups = int(np.prod([len(labels) for _, _, labels in coded]))
+    position: np.ndarray = np.zeros(len(log), dtype=np.int16 if places < 2**15 else np.int64)
+    group: np.ndarray = np.zeros(len(log), dtype=np.int32 if groups < 2**31 else np.int64)
+    missing = np.zeros(len(log), dtype=bool)
+    for col, codes, labels in coded:
+        place = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else codes
+        place = np.where(place < 0, len(labels), place).astype(position.dtype)
+        np.add(position * (len(labels) + 1), place, out=position)
+        np.add(group * len(labels), codes.astype(group.dtype), out=group)
+        missing |= codes < 0
+    group[missing] = -1
+    levels = [labels for _, _, labels in coded]
+    index = levels[0] if len(keys) == 1 else pd.MultiIndex.from_product(levels)
+    return position, group, index  # a stable sort of 16-bit positions is a radix sort
 
 
 def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
@@ -111,13 +162,13 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     orders = tables["orders"]
     inv = tables["inventory"]
     rep = tables["replenishments"]
-    obs = orders[orders["created"] >= w.begin]
-    cust = customer_orders(obs)  # a split order's parts count once from here on
+    obs = Rows(orders, orders["created"].to_numpy() >= w.begin.to_datetime64())
+    cust = CustomerOrders.of(obs)  # a split order's parts count once from here on
     lines = tables["order_lines"]
-    obs_lines = lines[lines["order_id"].isin(obs["order_id"])]
+    obs_lines = Rows(lines, obs.holds(lines["order_id"]))
     k = service(obs, cust, tables.get("returns"), sc, w)
     k.update(delivery(cust, w))
-    k.update(stock(inv, obs, obs_lines, sc, w))
+    k.update(stock(inv, obs, lines, sc, w))
     k.update(replenishment(rep, sc, w))
     k.update(operating_costs(obs, obs_lines, rep, k["avg_backorder_units"], sc, w))
     k.update(stock_losses(tables.get("losses"), sc, w))
@@ -134,83 +185,214 @@ def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:
     return k
 
 
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """Some rows of a table, as a boolean mask: a column is read through it (those rows of
+    that one column), never a copy of the whole table."""
+
+    table: pd.DataFrame
+    mask: np.ndarray
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+    def values(self, col: str) -> np.ndarray:
+        """The rows' values of a numeric or time column."""
+        return self.table[col].to_numpy()[self.mask]
+
+    def codes(self, col: str) -> np.ndarray:
+        """The rows' codes of a column of labels (-1: missing); see `tables.codes_of`."""
+        return codes_of(self.table[col])[0][self.mask]
+
+    def label(self, col: str, label: str) -> np.ndarray:
+        """Which of the rows have `label` in column `col`."""
+        return label_mask(self.table[col], label)[self.mask]
+
+    def total(self, col: str) -> float:
+        return _total(self.values(col))
+
+    def narrowed(self, keep: np.ndarray) -> Rows:
+        """Those of the rows where `keep` (over the whole table) holds."""
+        return Rows(self.table, self.mask & keep)
+
+    @cached_property
+    def _found(self) -> np.ndarray:
+        """Whether each order id is among the rows' `order_id`s, by id."""
+        ids = self.values("order_id")
+        found = np.zeros(int(ids.max(initial=-1)) + 1, dtype=bool)
+        found[ids] = True
+        return found
+
+    def holds(self, ids: pd.Series) -> np.ndarray:
+        """Whether each of `ids` is the `order_id` of one of the rows (as `Series.isin`)."""
+        wanted = ids.to_numpy()
+        mine = self.values("order_id")
+        if len(mine) and mine.min() < 0:
+            return np.isin(wanted, mine)
+        found = self._found
+        inside = (wanted >= 0) & (wanted < len(found))
+        out = np.zeros(len(wanted), dtype=bool)
+        out[inside] = found[wanted[inside]]
+        return out
+
+
+def _total(values: np.ndarray) -> float:
+    """A column's sum as pandas makes it: NaN counts as nothing, integers add exactly."""
+    if values.dtype.kind == "f":
+        missing = np.isnan(values)
+        if missing.any():
+            values = np.where(missing, 0.0, values)
+        return float(values.sum())
+    return float(values.sum(dtype=np.int64))
+
+
+def _per_row(col: pd.Series, by_label: Mapping[str, float] | pd.Series) -> np.ndarray:
+    """A number per row, looked up by the row's label (NaN: a label not in `by_label`)."""
+    codes, labels = codes_of(col)
+    table = pd.Series(by_label, dtype=float).reindex(labels).to_numpy(dtype=float)
+    return np.append(table, np.nan)[codes]  # code -1 (missing): the NaN at the end
+
+
+@dataclass(frozen=True, eq=False)
+class CustomerOrders:
+    """One row per customer order, as arrays (see `customer_orders`): a split order's parts
+    folded into their first, delivered when its last part is (parts lost to a stockout
+    aside), cancelled if any part was."""
+
+    created: np.ndarray
+    promised: np.ndarray
+    service: np.ndarray  # codes of `services`
+    services: pd.Index
+    units: np.ndarray
+    units_from_stock: np.ndarray
+    units_lost: np.ndarray
+    delivered: np.ndarray  # NaT unless delivered (whole)
+    is_delivered: np.ndarray
+    is_cancelled: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.created)
+
+    @classmethod
+    def of(cls, rows: Rows) -> CustomerOrders:
+        """The customer orders of some order rows (a split order's parts are all among them
+        or none: they are created at once), in the order of their first rows."""
+        times = {c: rows.values(c) for c in ("created", "promised", "delivered")}
+        counts = {c: rows.values(c) for c in ("units", "units_from_stock", "units_lost")}
+        service, services = rows.codes("service"), codes_of(rows.table["service"])[1]
+        delivered = rows.label("status", "delivered")
+        cancelled = rows.label("status", "cancelled")
+        split_of = rows.values("split_of")
+        parts = split_of >= 0
+        if not parts.any():
+            return cls(**times, **counts, service=service, services=services,
+                       is_delivered=delivered, is_cancelled=cancelled)  # fmt: skip
+        root = np.where(parts, split_of, rows.values("order_id"))
+        group = pd.factorize(root)[0]  # numbered in order of first appearance
+        n = int(group.max()) + 1
+        seen = np.maximum.accumulate(group)
+        first = np.flatnonzero(np.concatenate([[True], group[1:] > seen[:-1]]))
+        last = np.full(n, NAT, dtype=np.int64)  # NaT is the least int64: the max skips it
+        np.maximum.at(last, group, times["delivered"].view(np.int64))
+        arrived = np.bincount(group[delivered], minlength=n) > 0
+        unsettled = ~(delivered | rows.label("status", "lost"))
+        whole = arrived & (np.bincount(group[unsettled], minlength=n) == 0)
+        summed = {c: np.bincount(group, v, minlength=n).astype(np.int64) for c, v in counts.items()}
+        return cls(
+            created=times["created"][first],
+            promised=times["promised"][first],
+            service=service[first],
+            services=services,
+            **summed,
+            delivered=np.where(whole, last, NAT).view(times["delivered"].dtype),
+            is_delivered=whole,
+            is_cancelled=~whole & (np.bincount(group[cancelled], minlength=n) > 0),
+        )
+
+    def on_time_in_full(self, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+        """Which orders were promised before `end`, and of those, which were delivered by
+        their promise with nothing lost."""
+        due = self.promised < end.to_datetime64()
+        on_time = self.is_delivered[due] & (self.delivered[due] <= self.promised[due])
+        return due, on_time & (self.units_lost[due] == 0)
+
+
 def service(
-    obs: pd.DataFrame,
-    cust: pd.DataFrame,
-    returns: pd.DataFrame | None,
-    sc: Scenario,
-    w: Window,
+    obs: Rows, cust: CustomerOrders, returns: pd.DataFrame | None, sc: Scenario, w: Window
 ) -> dict[str, float]:
     """Customer service of the orders created in the window (`obs`, and `cust`: the same as
     customer orders): demand, fill rates, on time in full (per service class when the
     scenario has classes), and the units lost, backordered and returned."""
     k: dict[str, float] = {}
-    units = float(obs["units"].sum())
+    units = obs.total("units")
     k["orders"] = float(len(cust))
     k["units_demanded"] = units
-    k["fill_rate"] = _ratio(float(obs["units_from_stock"].sum()), units)
+    k["fill_rate"] = _ratio(obs.total("units_from_stock"), units)
     k["order_fill_rate"] = _ratio(
-        float((cust["units_from_stock"] == cust["units"]).sum()), len(cust)
+        float(np.count_nonzero(cust.units_from_stock == cust.units)), len(cust)
     )
     if sc.routing.split:
-        k["split_orders"] = float(obs.loc[obs["split_of"] >= 0, "split_of"].nunique())
-    otif = on_time_in_full(cust, w.end)
+        split_of = obs.values("split_of")
+        k["split_orders"] = float(len(np.unique(split_of[split_of >= 0])))
+    due, otif = cust.on_time_in_full(w.end)
     k["otif"] = _ratio(float(otif.sum()), len(otif))
     if any(r.service_classes for r in sc.regions.values()):
-        for name, hit in otif.groupby(cust.loc[otif.index, "service"], observed=True):
-            k[f"otif.{name}"] = _ratio(float(hit.sum()), len(hit))
-    k["lost_sales_units"] = float(obs["units_lost"].sum())
-    k["backordered_units"] = float(obs["units_backordered"].sum())
-    k["cancelled_orders"] = float((cust["status"] == "cancelled").sum())
-    k["presale_orders"] = float(obs["presale_event"].notna().sum())
+        classes = cust.service[due]
+        for code, name in enumerate(cust.services):
+            hit = otif[classes == code]
+            if len(hit):
+                k[f"otif.{name}"] = _ratio(float(hit.sum()), len(hit))
+    k["lost_sales_units"] = obs.total("units_lost")
+    k["backordered_units"] = obs.total("units_backordered")
+    k["cancelled_orders"] = float(np.count_nonzero(cust.is_cancelled))
+    k["presale_orders"] = float(np.count_nonzero(obs.codes("presale_event") >= 0))
     k["returned_units"] = (
-        float(returns["units"][returns["order_id"].isin(obs["order_id"])].sum())
+        _total(returns["units"].to_numpy()[obs.holds(returns["order_id"])])
         if returns is not None
         else 0.0
     )
     return k
 
 
-def delivery(cust: pd.DataFrame, w: Window) -> dict[str, float]:
+def delivery(cust: CustomerOrders, w: Window) -> dict[str, float]:
     """How fast customer orders arrived: delivered orders, their cycle times (mean, median,
     95th percentile), and the share delivered within 48 and 72 hours of those that had that
     long before the window's end."""
     k: dict[str, float] = {}
-    done = cust[cust["status"] == "delivered"]
-    cycle = _hours(done["delivered"].to_numpy() - done["created"].to_numpy())
-    k["delivered_orders"] = float(len(done))
+    done = cust.is_delivered
+    cycle = _hours(cust.delivered[done] - cust.created[done])
+    k["delivered_orders"] = float(len(cycle))
     k["cycle_time_mean_h"] = float(cycle.mean()) if len(cycle) else float("nan")
     k["cycle_time_p50_h"] = float(np.percentile(cycle, 50)) if len(cycle) else float("nan")
     k["cycle_time_p95_h"] = float(np.percentile(cycle, 95)) if len(cycle) else float("nan")
     for within in (48, 72):
-        judged = cust[cust["created"] + within * HOUR <= w.end]
-        fast = judged["delivered"] - judged["created"] <= within * HOUR
-        k[f"delivered_within_{within}h"] = _ratio(float(fast.sum()), len(judged))
+        span = np.timedelta64(within, "h")
+        judged = cust.created + span <= w.end.to_datetime64()
+        fast = cust.delivered[judged] - cust.created[judged] <= span
+        k[f"delivered_within_{within}h"] = _ratio(float(fast.sum()), len(fast))
     return k
 
 
 def stock(
-    inv: pd.DataFrame, obs: pd.DataFrame, obs_lines: pd.DataFrame, sc: Scenario, w: Window
+    inv: pd.DataFrame, obs: Rows, lines: pd.DataFrame, sc: Scenario, w: Window
 ) -> dict[str, float]:
     """Time-weighted stock and backorders over the window, inventory turns (cost of the units
     sold to the window's orders, a year of it, over the average stock's value) and the cost
     of holding that stock."""
     k: dict[str, float] = {}
-    on_hand = time_weighted(inv, "on_hand", w)
-    backorders = time_weighted(inv, "customer_backorders", w)
+    levels = time_weighted_levels(inv, ("on_hand", "customer_backorders", "backorders"), w)
+    on_hand, backorders = levels["on_hand"], levels["customer_backorders"]
     k["avg_on_hand_units"] = float(on_hand.sum())
     k["avg_backorder_units"] = float(backorders.sum())
-    k["avg_transfer_backorder_units"] = float(
-        time_weighted(inv, "backorders", w).sum() - backorders.sum()
-    )
+    k["avg_transfer_backorder_units"] = float(levels["backorders"].sum() - backorders.sum())
     unit_cost = unit_costs(sc)
     hold_day = pd.Series({s: sc.holding_cost_per_day(s) for s in sc.skus})
     sku_of = on_hand.index.get_level_values(1) if len(on_hand) else pd.Index([])
     avg_value = float((on_hand.to_numpy() * unit_cost.reindex(sku_of).to_numpy()).sum())
-    sold = obs["order_id"][obs["shipped"].notna()]
-    sold_lines = obs_lines[obs_lines["order_id"].isin(sold)]
-    served = sold_lines["units"] - sold_lines["lost"]
-    cogs = float((served * sold_lines["sku"].map(unit_cost).astype(float)).sum())
+    sold = obs.narrowed(~np.isnat(obs.table["shipped"].to_numpy()))
+    sold_lines = Rows(lines, sold.holds(lines["order_id"]))
+    served = sold_lines.values("units") - sold_lines.values("lost")
+    cogs = _total(served * _per_row(lines["sku"], unit_cost)[sold_lines.mask])
     k["inventory_turns"] = _ratio(cogs * DAYS_PER_YEAR / w.days, avg_value)
     k["holding_cost"] = float(
         (on_hand.to_numpy() * hold_day.reindex(sku_of).to_numpy()).sum() * w.days
@@ -234,8 +416,8 @@ def replenishment(rep: pd.DataFrame, sc: Scenario, w: Window) -> dict[str, float
 
 
 def operating_costs(
-    obs: pd.DataFrame,
-    obs_lines: pd.DataFrame,
+    obs: Rows,
+    obs_lines: Rows,
     rep: pd.DataFrame,
     avg_backorder_units: float,
     sc: Scenario,
@@ -245,12 +427,11 @@ def operating_costs(
     (lost sales and the time-weighted backorders) and labour (crews on duty) costs."""
     k: dict[str, float] = {}
     moved = rep[(rep["shipped"] >= w.begin) & rep["received"].notna()]
-    k["transport_cost"] = float(obs["transport_cost"].sum() + moved["transport_cost"].sum())
-    lost_cost = obs_lines["lost"] * obs_lines["sku"].map(
-        {s: sc.lost_sale_cost(s) for s in sc.skus}
-    ).astype(float)
+    k["transport_cost"] = float(obs.total("transport_cost") + moved["transport_cost"].sum())
+    lost_sale = _per_row(obs_lines.table["sku"], {s: sc.lost_sale_cost(s) for s in sc.skus})
+    lost_cost = obs_lines.values("lost") * lost_sale[obs_lines.mask]
     k["shortage_cost"] = float(
-        lost_cost.sum() + avg_backorder_units * sc.costs.backorder_cost_per_unit_day * w.days
+        _total(lost_cost) + avg_backorder_units * sc.costs.backorder_cost_per_unit_day * w.days
     )
     k["labour_cost"] = sum(
         crew_hours(sc, name, role) * crew.cost_per_hour
@@ -328,28 +509,22 @@ def backlog(daily: pd.DataFrame) -> dict[str, float]:
 def customer_orders(orders: pd.DataFrame) -> pd.DataFrame:
     """One row per customer order: a split order's parts folded into their first, delivered
     when its last part is (parts lost to a stockout aside), cancelled if any part was."""
-    parts = orders["split_of"] >= 0
-    if not parts.any():
+    if not (orders["split_of"] >= 0).any():
         return orders
-    root = orders["split_of"].where(parts, orders["order_id"])
-    by = orders.groupby(root, sort=False)
-    out = by.agg(
-        created=("created", "first"),
-        promised=("promised", "first"),
-        service=("service", "first"),
-        units=("units", "sum"),
-        units_from_stock=("units_from_stock", "sum"),
-        units_lost=("units_lost", "sum"),
-        delivered=("delivered", "max"),
+    c = CustomerOrders.of(Rows(orders, np.ones(len(orders), dtype=bool)))
+    status = np.where(c.is_delivered, "delivered", np.where(c.is_cancelled, "cancelled", "open"))
+    return pd.DataFrame(
+        {
+            "created": c.created,
+            "promised": c.promised,
+            "service": pd.Categorical.from_codes(c.service, categories=c.services),
+            "units": c.units,
+            "units_from_stock": c.units_from_stock,
+            "units_lost": c.units_lost,
+            "delivered": c.delivered,
+            "status": status,
+        }
     )
-    status = orders["status"].astype(str)
-    arrived = (status == "delivered").groupby(root, sort=False).any()
-    settled = status.isin(["delivered", "lost"]).groupby(root, sort=False).all()
-    cancelled = (status == "cancelled").groupby(root, sort=False).any()
-    whole = (arrived & settled).to_numpy()
-    out["delivered"] = out["delivered"].where(whole)
-    out["status"] = np.where(whole, "delivered", np.where(cancelled, "cancelled", "open"))
-    return out.reset_index(drop=True)
 
 
 def crew_utilization(orders: pd.DataFrame, sc: Scenario, w: Window, role: Role) -> dict[str, float]:
@@ -360,13 +535,18 @@ def crew_utilization(orders: pd.DataFrame, sc: Scenario, w: Window, role: Role) 
     avail_total = 0.0
     lo, hi = np.datetime64(w.begin, "ms"), np.datetime64(w.end, "ms")
     label = role[:-1] + "_utilization"  # pickers -> picker_utilization
+    where, warehouses = codes_of(orders["warehouse"])
+    went = ~np.isnat(orders[STAGES[role][0]].to_numpy())
+    began, ended, share = station_work(orders, role, went)
+    start = np.clip(began, lo, hi)
+    end = np.clip(np.where(np.isnat(ended), hi, ended), lo, hi)
+    busy_by_order = _hours(end - start) * share
+    where = where[went]
     for name, wh in sc.warehouses.items():
         if getattr(wh, role) is None:
             continue
-        began, ended, share = station_work(orders[orders["warehouse"] == name], role)
-        start = np.clip(began, lo, hi)
-        end = np.clip(np.where(np.isnat(ended), hi, ended), lo, hi)
-        busy = float((_hours(end - start) * share).sum())
+        code = code_of(warehouses, name)
+        busy = float(busy_by_order[where == code].sum())
         avail = crew_hours(sc, name, role)
         out[f"{label}.{name}"] = _ratio(busy, avail)
         busy_total += busy
@@ -467,12 +647,16 @@ def courier_utilization(orders: pd.DataFrame, sc: Scenario, w: Window) -> dict[s
         return {}
     out: dict[str, float] = {}
     used = capacity = 0.0
-    delivered = orders[(orders["delivered"] >= first) & (orders["delivered"] < days[-1] + DAY)]
-    for name, region in sc.regions.items():
-        if region.last_mile is None:
+    at = orders["delivered"].to_numpy()
+    inside = (at >= first.to_datetime64()) & (at < (days[-1] + DAY).to_datetime64())
+    region, regions = codes_of(orders["region"])
+    per_region = np.bincount(region[inside & (region >= 0)], minlength=len(regions))
+    for name, spec in sc.regions.items():
+        if spec.last_mile is None:
             continue
         cap = sum(sc.courier_capacity(name, d.date()) for d in days)
-        n = float((delivered["region"] == name).sum())
+        code = code_of(regions, name)
+        n = float(per_region[code]) if code >= 0 else 0.0
         out[f"courier_utilization.{name}"] = _ratio(n, cap)
         used += n
         capacity += cap
