@@ -64,6 +64,7 @@ def simulate(
         "orders_simulated": float(n),
         "simulation_s": sim_s,
         "orders_per_s": n / sim_s if sim_s > 0 else float("nan"),
+        "events": float(chain.events),
         "recorded_bytes": float(recorded),
         "recorded_bytes_per_order": recorded / n if n else float("nan"),
     }

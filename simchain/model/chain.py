@@ -119,6 +119,7 @@ class SupplyChain:
         self.planner = Planner(network, env)
         self.moving_averages = MovingAverages(env, self.warehouses, self.planner)
         self.losses = StockLosses(network, env, self.warehouses)
+        self.events = 0  # SimPy events scheduled by the run, once it has run
 
     def _warehouse(self, w: int) -> Warehouse:
         net = self.network
@@ -161,6 +162,8 @@ class SupplyChain:
         self.env.run(until=horizon)
         if progress is not None:
             progress(horizon, self.customers.arrived(horizon))
+        # SimPy numbers each event as it schedules it: the number drawn now is their count.
+        self.events = next(self.env._eid)
         self.replenishment.flush_open()
         self.transport.settle(horizon)
         self.transport.record_shipments()
