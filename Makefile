@@ -43,7 +43,9 @@ unit: $(STAMP)
 unit-pure: $(STAMP)
 	SIMCHAIN_PURE=1 $(BIN)/pytest -n auto tests/test_golden.py tests/test_compiled.py
 
+# The peer simulator (the `peers` extra) is installed for the benchmark only.
 bench: $(STAMP)
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['peers'])" | xargs $(BIN)/python -m pip install --quiet
 	$(BIN)/python -m benchmarks.run
 
 # The README's report pictures (docs/*.png), drawn from fresh runs in headless Chromium.
