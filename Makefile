@@ -48,12 +48,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy simchain
 
 # The suite on the compiled model (built by the install where a C compiler exists), then the
-# exact golden results once more on the model's sources, as a machine without a compiler runs.
+# exact golden results once more on the model's sources, as a machine without a compiler runs
+# (with the line-haul tests, one of which counts events by patching the model).
 unit: $(COMPILED)
 	SIMCHAIN_REQUIRE_COMPILED=$$(command -v cc >/dev/null 2>&1 && echo 1 || echo 0) $(BIN)/pytest -n auto
 
 unit-pure: $(COMPILED)
-	SIMCHAIN_PURE=1 $(BIN)/pytest -n auto tests/test_golden.py tests/test_compiled.py
+	SIMCHAIN_PURE=1 $(BIN)/pytest -n auto tests/test_golden.py tests/test_compiled.py tests/test_linehaul.py
 
 # The peer simulator (the `peers` extra) is installed for the benchmark only.
 bench: $(COMPILED)
