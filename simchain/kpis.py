@@ -19,7 +19,7 @@ from simchain.policies.carriers import DEFAULT
 from simchain.resources import STAGES, receiver_work, station_work
 from simchain.scenario.schema import ROLES, Role, Scenario
 from simchain.scorecard import purchases_in_window, score
-from simchain.tables import code_of, codes_of, label_mask, sorted_codes_of
+from simchain.tables import code_of, codes_of, label_mask
 from simchain.timebase import DAYS_PER_YEAR
 from simchain.window import Window
 
@@ -95,7 +95,7 @@ def time_weighted_levels(
     Series is indexed by the keys' labels in sorted order."""
     if log.empty:
         return {v: pd.Series(dtype=float) for v in values}
-    position, group, index = _key_groups(log, keys)
+    position, group_of, index = _key_groups(log, keys)
     t = log["time"].to_numpy()
     # Rows by key (in the order of the categories, as sorting the table orders them), then by
     # time, the log's order kept among equal times.
@@ -103,29 +103,36 @@ def time_weighted_levels(
         order = np.argsort(position, kind="stable")
     else:
         order = np.lexsort((t, position))
+    group, t = group_of[position[order]], t[order]
     del position
-    group, t = group[order], t[order]
     begin = np.datetime64(window.begin, "ms")
     end = np.datetime64(window.end, "ms")
     until = np.empty_like(t)  # each row holds until the next of its key, or the window's end
     until[:-1] = t[1:]
     until[-1] = end
-    until[:-1][(group[1:] != group[:-1]) | (group[1:] < 0)] = end
+    changes = group[1:] != group[:-1]
+    if group.min() < 0:
+        changes |= group[1:] < 0  # a row with a key missing is no row's next
+    until[:-1][changes] = end
+    del changes
     np.minimum(until, end, out=until)
-    weight = (until - np.maximum(t, begin)) / np.timedelta64(1, "h")
+    np.maximum(t, begin, out=t)
+    held = np.subtract(until, t, out=until.view("m8[ms]"))  # in place: no new arrays
+    weight = np.divide(held, np.timedelta64(1, "h"), out=t.view(np.float64))
     np.maximum(weight, 0.0, out=weight)
-    del until, t
+    del until, held, t
     total_h = (end - begin) / np.timedelta64(1, "h")
-    keep = None if group.min() >= 0 else group >= 0
-    if keep is not None:
+    if group.min() < 0:
+        keep = group >= 0
         order, group, weight = order[keep], group[keep], weight[keep]
     # Grouped by the labels' sorted order, the rows in the order above: the sums are those
     # of grouping the sorted table by the labels themselves.
     by = pd.Series(pd.Categorical.from_codes(group, categories=pd.RangeIndex(len(index))))
+    areas = pd.DataFrame({v: log[v].to_numpy()[order] * weight for v in values}, copy=False)
+    grouped = areas.groupby(by, observed=True)
     out = {}
     for v in values:
-        area = pd.Series(log[v].to_numpy()[order] * weight, copy=False)
-        total = area.groupby(by, observed=True).sum()
+        total = grouped[v].sum()
         out[v] = pd.Series(total.to_numpy(), index=index[total.index.to_numpy()]) / total_h
     return out
 
@@ -133,26 +140,35 @@ def time_weighted_levels(
 def _key_groups(
     log: pd.DataFrame, keys: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    """Per row, its place among the key combinations as the table sorts them (categories in
-    their order, missing last) and its group: the combination's number in the sorted order of
-    the labels (-1: a key missing); and the labels by group number (a MultiIndex for several
-    keys, combinations that do not occur included)."""
-    coded = [(log[k], *sorted_codes_of(log[k])) for k in keys]
-    places = int(np.prod([len(labels) + 1 for _, _, labels in coded]))
-    groups = int(np.prod([len(labels) for _, _, labels in coded]))
-    position: np.ndarray = np.zeros(len(log), dtype=np.int16 if places < 2**15 else np.int64)
-    group: np.ndarray = np.zeros(len(log), dtype=np.int32 if groups < 2**31 else np.int64)
-    missing = np.zeros(len(log), dtype=bool)
-    for col, codes, labels in coded:
-        place = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else codes
-        place = np.where(place < 0, len(labels), place).astype(position.dtype)
-        np.add(position * (len(labels) + 1), place, out=position)
-        np.add(group * len(labels), codes.astype(group.dtype), out=group)
-        missing |= codes < 0
-    group[missing] = -1
-    levels = [labels for _, _, labels in coded]
+    """Per row, its place among the key combinations as the table sorts them (each key's
+    categories in their order, a missing key last); the group of each place: the
+    combination's number in the sorted order of the labels (-1: a key missing); and the
+    labels by group number (a MultiIndex for several keys)."""
+    position = np.zeros(len(log), dtype=np.int64)
+    group_of = np.zeros(1, dtype=np.int64)
+    levels = []
+    for k in keys:
+        col = log[k]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes, labels = codes_of(col)
+        else:  # a plain column sorts by its labels
+            codes, uniques = pd.factorize(col, sort=True)
+            labels = pd.Index(uniques)
+        n = len(labels)
+        order = labels.argsort()
+        rank = np.empty(n + 1, dtype=np.int64)  # a code's number in label order; -1: missing
+        rank[order], rank[n] = np.arange(n), -1
+        place = np.where(codes < 0, n, codes) if codes.min(initial=0) < 0 else codes
+        position = position * (n + 1) + place
+        group_of = np.where(
+            (group_of[:, None] < 0) | (rank[None, :] < 0), -1, group_of[:, None] * n + rank
+        ).ravel()
+        levels.append(labels[order])
+    if len(group_of) < 2**15:
+        position = position.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
+        group_of = group_of.astype(np.int16)
     index = levels[0] if len(keys) == 1 else pd.MultiIndex.from_product(levels)
-    return position, group, index  # a stable sort of 16-bit positions is a radix sort
+    return position, group_of, index
 
 
 def compute(tables: dict[str, pd.DataFrame], sc: Scenario) -> dict[str, float]:

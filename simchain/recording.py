@@ -2,22 +2,19 @@
 
 A column is an `array.array` (8 bytes per float, 4 per int32): appending is one C call, and a
 column can also be written by index once a row exists (an order's later stage times).
-Once a run is over and its tables are made, `release` gives the buffers' memory back.
+Once a run is over, its tables may take the buffers over (`arrays` gives views of them) and
+`release` gives back the memory of the columns no table kept.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
 from contextlib import suppress
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 NAN = float("nan")
-
-T = TypeVar("T")
 
 
 class Columns:
@@ -55,19 +52,10 @@ class Columns:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({k: v.copy() for k, v in self.arrays().items()})
 
-    def convert(self, name: str, how: Callable[[np.ndarray], T], release: bool = False) -> T:
-        """`how` applied to a zero-copy view of column `name`; with `release`, the column is
-        emptied afterwards (see `release`). What `how` returns must not be that view."""
-        view = _view(self.cols[name])
-        out = how(view)
-        del view
-        if release:
-            self.release(name)
-        return out
-
     def release(self, *names: str) -> None:
         """Empty the columns named (all without names), giving their memory back. The arrays
-        stay, empty, for whoever holds them; a column still viewed by NumPy is kept."""
+        stay, empty, for whoever holds them; a column still viewed by NumPy (a table's column)
+        is kept as it is."""
         for name in names or tuple(self.cols):
             with suppress(BufferError):  # a NumPy view of it is still alive: it is kept
                 del self.cols[name][:]

@@ -179,6 +179,23 @@ class StationLoad:
         return np.diff(_area(self.ready[mine], self.wait_end[mine], grid))
 
 
+def _stations(
+    orders: pd.DataFrame, sc: Scenario, start: pd.Timestamp, grid: np.ndarray
+) -> dict[tuple[Role, str], tuple[np.ndarray, np.ndarray]]:
+    """(used, queue) by (station, warehouse) of every staffed station, one kind of station
+    at a time (its load over all orders is dropped before the next one's is made)."""
+    out = {}
+    for role in STAGES:
+        staffed = [name for name, wh in sc.warehouses.items() if getattr(wh, role) is not None]
+        if staffed:
+            load = StationLoad(orders, role, start)
+            out.update(
+                {(role, name): (load.used(name, grid), load.queue(name, grid)) for name in staffed}
+            )
+            del load
+    return out
+
+
 def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     """One row per resource and period: pickers, packers and receivers by hour, couriers
     and trucks by day."""
@@ -190,13 +207,12 @@ def resources(tables: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
     if grid[-1] < horizon:
         grid = np.append(grid, horizon)
     width = np.diff(grid)
-    loads: dict[Role, StationLoad] = {}
+    stations = _stations(orders, sc, start, grid)
     for name, wh in sc.warehouses.items():
         for role in STAGES:
-            if getattr(wh, role) is None:
+            if (role, name) not in stations:
                 continue
-            load = loads.get(role) or loads.setdefault(role, StationLoad(orders, role, start))
-            used, queue = load.used(name, grid), load.queue(name, grid)
+            used, queue = stations[role, name]
             capacity = np.diff(_step_area(*sc.crew_headcount(name, role), grid))
             frames.append(
                 pd.DataFrame(

@@ -1,14 +1,15 @@
 """Recorded columns -> tidy pandas tables with names, categories and calendar timestamps.
 
-Each column is converted once into its table's own array (the DataFrames are assembled without
-another copy); `build_tables(chain, release=True)` also empties each recorded column as soon as
-it is converted, so the record and the tables are never both whole in memory.
+The DataFrames are assembled without copying their columns again. `build_tables(chain,
+release=True)`, for a run that is over, goes further: the tables take over the recorded
+buffers themselves (clock hours overwritten in place by the timestamps they convert to) and
+the columns no table keeps are emptied, so making the tables takes almost no new memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,179 +38,162 @@ UNIT_COLUMNS = ("units", "units_from_stock", "units_backordered", "units_lost")
 
 REPLENISHMENT_KINDS = ["purchase", "transfer", "transshipment"]
 
-#: Columns recorded as int64 that a table holds as int32 when every value fits (the same
-#: numbers in half the memory): stock levels of the inventory ledger.
-NARROW = frozenset({"on_hand", "backorders", "on_order", "customer_backorders"})
-INT32 = np.iinfo(np.int32)
-BLOCK = 1 << 16  # rows converted at a time
+BLOCK = 1 << 16  # rows converted at a time: the conversion's passes stay in the CPU's cache
 
 
 def _category(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
-    # a copy of the codes: the categorical never shares the recorder's buffer
-    return pd.Categorical.from_codes(np.array(codes), categories=pd.Index(list(names)))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names)))
 
 
-def _narrow(values: np.ndarray) -> np.ndarray:
-    """A copy of integer values as int32 when they all fit (with room for a difference of
-    two), else as they are."""
-    if len(values) and values.dtype.itemsize > 4:
-        lo, hi = int(values.min()), int(values.max())
-        if INT32.min // 2 < lo and hi < INT32.max // 2:
-            return values.astype(np.int32)
-    return values.copy()
+class _Reader:
+    """The columns of one recorded table, for its DataFrame: copies of them, or with `take`
+    (a run that is over) the recorded buffers themselves, times converted in place; `close`
+    then empties the columns no table kept."""
 
+    def __init__(self, log: Columns, start: dt.date, take: bool):
+        self.log = log
+        self.start = start
+        self.take = take
+        self.cols = log.arrays()  # zero-copy views
 
-Stamps = Callable[[np.ndarray], np.ndarray]  # clock hours -> calendar timestamps
+    def plain(self, name: str, dtype: type | None = None) -> np.ndarray:
+        values = self.cols[name]
+        if dtype is not None and values.dtype != dtype:
+            return values.astype(dtype)
+        return values if self.take else values.copy()
+
+    def stamps(self, name: str) -> np.ndarray:
+        """Clock hours as calendar timestamps (NaN: NaT)."""
+        hours = self.cols[name]
+        out = hours.view("datetime64[ms]") if self.take else np.empty(len(hours), "M8[ms]")
+        for i in range(0, len(hours), BLOCK):  # a block is read whole before it is written
+            out[i : i + BLOCK] = clock_to_timestamps(self.start, hours[i : i + BLOCK])
+        return out
+
+    def labels(self, name: str, names: Sequence[str]) -> pd.Categorical[str]:
+        """Codes as a categorical of `names`."""
+        return _category(self.plain(name), names)
+
+    def close(self) -> None:
+        self.cols.clear()
+        if self.take:
+            self.log.release()  # the columns a table holds are still viewed: they stay
 
 
 def build_tables(chain: SupplyChain, release: bool = False) -> dict[str, pd.DataFrame]:
     """The run's tables: orders, order_lines, inventory, replenishments, returns, losses,
-    levels, forecast, shipments (truck departures on scheduled lanes). With `release`, the
-    chain's recorded columns are emptied as they are converted (for a run that is over)."""
+    levels, forecast, shipments (truck departures on scheduled lanes). With `release` (a run
+    that is over), the tables take over the chain's record, which is not usable afterwards."""
     start: dt.date = chain.network.start
-
-    def ts(hours: np.ndarray) -> np.ndarray:
-        # in blocks that stay in the CPU's cache: the conversion makes several passes
-        out = np.empty(len(hours), dtype="datetime64[ms]")
-        for i in range(0, len(hours), BLOCK):
-            out[i : i + BLOCK] = clock_to_timestamps(start, hours[i : i + BLOCK])
-        return out
-
     return {
-        "orders": _orders(chain, ts, release),
-        "order_lines": _order_lines(chain, ts, release),
-        "inventory": _inventory(chain, ts, release),
-        "replenishments": _replenishments(chain, ts, release),
-        "returns": _returns(chain, ts, release),
-        "losses": _losses(chain, ts, release),
-        "levels": _levels(chain, ts, release),
+        "orders": _orders(chain, start, release),
+        "order_lines": _order_lines(chain, start, release),
+        "inventory": _inventory(chain, start, release),
+        "replenishments": _replenishments(chain, start, release),
+        "returns": _returns(chain, start, release),
+        "losses": _losses(chain, start, release),
+        "levels": _levels(chain, start, release),
         "forecast": chain.network.forecast.table(start),
-        "shipments": _shipments(chain, ts, release),
+        "shipments": _shipments(chain, start, release),
     }
 
 
-def _orders(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _orders(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """One row per customer order (split parts included), its stages and costs."""
     net = chain.network
-    rec = chain.book.orders
+    rec = _Reader(chain.book.orders, start, take)
     n = len(rec.cols["created"])
     status_names = [STATUS_NAMES[k] for k in sorted(STATUS_NAMES)]
-
-    def as_type(dtype: type) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda v: v.astype(dtype)  # astype copies
-
-    def names(labels: Sequence[str]) -> Callable[[np.ndarray], pd.Categorical[str]]:
-        return lambda v: _category(v, labels)
-
-    how: dict[str, Callable[[np.ndarray], np.ndarray | pd.Categorical[str]]] = {
-        "region": names(net.region_names),
-        "warehouse": names(net.warehouse_names),
-        "lines": as_type(np.int16),
-        **dict.fromkeys(UNIT_COLUMNS, as_type(np.int32)),
-        **dict.fromkeys(ORDER_TIME_COLUMNS, ts),
-        "transport_cost": np.copy,
-        "units_returned": as_type(np.int32),
-        "tour_orders": as_type(np.int16),
-        "service": names(net.service.names),
-        "carrier": names(net.carrier_names),
-        "split_of": np.copy,
-        "hub": names(net.hub_names),  # the first passed; empty: direct
-        "presale_event": names(list(net.scenario.events)),
-        "deposit": ts,
-        "status": names(status_names),
-    }
-    recorded_as = {"lines": "n_lines"}
     out: dict[str, np.ndarray | pd.Categorical[str]] = {"order_id": np.arange(n, dtype=np.int64)}
-    for col, convert in how.items():
-        out[col] = rec.convert(recorded_as.get(col, col), convert, release)
-    if release:
-        rec.release()
+    out["region"] = rec.labels("region", net.region_names)
+    out["warehouse"] = rec.labels("warehouse", net.warehouse_names)
+    out["lines"] = rec.plain("n_lines", np.int16)
+    for col in UNIT_COLUMNS:
+        out[col] = rec.plain(col, np.int32)
+    for col in ORDER_TIME_COLUMNS:
+        out[col] = rec.stamps(col)
+    out["transport_cost"] = rec.plain("transport_cost")
+    out["units_returned"] = rec.plain("units_returned", np.int32)
+    out["tour_orders"] = rec.plain("tour_orders", np.int16)
+    out["service"] = rec.labels("service", net.service.names)
+    out["carrier"] = rec.labels("carrier", net.carrier_names)
+    out["split_of"] = rec.plain("split_of")
+    out["hub"] = rec.labels("hub", net.hub_names)  # the first passed; empty: direct
+    out["presale_event"] = rec.labels("presale_event", list(net.scenario.events))
+    out["deposit"] = rec.stamps("deposit")
+    out["status"] = rec.labels("status", status_names)
+    rec.close()
     return pd.DataFrame(out, copy=False)
 
 
 def _decode(
     log: Columns,
-    ts: Stamps,
+    start: dt.date,
+    take: bool,
     names: Mapping[str, Sequence[str]],
     times: tuple[str, ...],
-    release: bool,
     drop: tuple[str, ...] = (),
-    narrow: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """A recorded table as a DataFrame, columns in recorded order: codes as categories of
-    their `names`, clock hours in `times` as timestamps, those in `narrow` as narrow as they
-    fit, the rest copied as they are."""
+    their `names`, clock hours in `times` as timestamps, the rest as they are."""
+    rec = _Reader(log, start, take)
     out: dict[str, pd.Categorical[str] | np.ndarray] = {}
     for name in log.cols:
-        if name not in drop:
-            how = _converter(name, ts, names, times, narrow)
-            out[name] = log.convert(name, how, release)
-    if release:
-        log.release()
+        if name in names:
+            out[name] = rec.labels(name, names[name])
+        elif name in times:
+            out[name] = rec.stamps(name)
+        elif name not in drop:
+            out[name] = rec.plain(name)
+    rec.close()
     return pd.DataFrame(out, copy=False)
 
 
-def _converter(
-    name: str,
-    ts: Stamps,
-    names: Mapping[str, Sequence[str]],
-    times: tuple[str, ...],
-    narrow: frozenset[str],
-) -> Callable[[np.ndarray], pd.Categorical[str] | np.ndarray]:
-    """How `_decode` turns the recorded column `name` into its table's column (a new array,
-    never a view of the record)."""
-    if name in names:
-        labels = names[name]
-        return lambda codes: _category(codes, labels)
-    if name in times:
-        return ts
-    return _narrow if name in narrow else np.copy
-
-
-def _order_lines(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _order_lines(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """One row per order line: what came from stock, was backordered or lost."""
     names = {"sku": chain.network.sku_names}
-    return _decode(chain.book.lines, ts, names, ("filled",), release, drop=("to_return",))
+    return _decode(chain.book.lines, start, take, names, ("filled",), drop=("to_return",))
 
 
-def _inventory(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _inventory(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """The ledger of every (warehouse, SKU) at each change."""
     net = chain.network
     names = {"warehouse": net.warehouse_names, "sku": net.sku_names}
-    return _decode(chain.inventory_log, ts, names, ("time",), release, narrow=NARROW)
+    return _decode(chain.inventory_log, start, take, names, ("time",))
 
 
-def _replenishments(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _replenishments(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """One row per arrival of a replenishment order (and per order still open)."""
     net = chain.network
     log = chain.replenishment.log
+    rp = log.arrays()
     n_sup = len(net.supplier_names)
     # A transfer comes from the destination's upstream warehouse; any other warehouse source
     # is a sibling, and the order a transshipment.
     upstream = np.array([-1 if w.upstream is None else n_sup + w.upstream for w in net.warehouses])
-    source = log.convert("source", np.copy)
-    from_upstream = source == upstream[log.convert("destination", np.copy).astype(np.int64)]
-    kind = np.where(source < n_sup, 0, np.where(from_upstream, 1, 2))
+    from_upstream = rp["source"] == upstream[rp["destination"].astype(np.int64)]
+    kind = np.where(rp["source"] < n_sup, 0, np.where(from_upstream, 1, 2))
+    del rp
     names = {
         "source": net.node_names,
         "destination": net.warehouse_names,
         "sku": net.sku_names,
     }
     times = ("placed", "shipped", "received", "due", "checked_in", "put_away")
-    table = _decode(log, ts, names, times, release)
+    table = _decode(log, start, take, names, times)
     table.insert(4, "kind", pd.Series(_category(kind, REPLENISHMENT_KINDS)))
     return table
 
 
-def _returns(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _returns(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """One row per returned line."""
     net = chain.network
     log = chain.returns.log if chain.returns is not None else Columns(RETURN_COLUMNS)
     names = {"warehouse": net.warehouse_names, "sku": net.sku_names}
-    return _decode(log, ts, names, ("delivered", "back"), release)
+    return _decode(log, start, take, names, ("delivered", "back"))
 
 
-def _losses(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _losses(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """Stock destroyed by disruptions."""
     net = chain.network
     names = {
@@ -217,17 +201,17 @@ def _losses(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
         "sku": net.sku_names,
         "disruption": net.disruption_names,
     }
-    return _decode(chain.losses.log, ts, names, ("time",), release)
+    return _decode(chain.losses.log, start, take, names, ("time",))
 
 
-def _levels(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _levels(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """Each change of an adaptive policy's levels."""
     net = chain.network
     names = {"warehouse": net.warehouse_names, "sku": net.sku_names}
-    return _decode(chain.planner.log, ts, names, ("time",), release)
+    return _decode(chain.planner.log, start, take, names, ("time",))
 
 
-def _shipments(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
+def _shipments(chain: SupplyChain, start: dt.date, take: bool) -> pd.DataFrame:
     """One row per truck departure of a scheduled lane."""
     net = chain.network
     names = {
@@ -236,7 +220,7 @@ def _shipments(chain: SupplyChain, ts: Stamps, release: bool) -> pd.DataFrame:
         "carrier": net.carrier_names,
     }
     times = ("scheduled", "departure", "arrival")
-    return _decode(chain.transport.log, ts, names, times, release)
+    return _decode(chain.transport.log, start, take, names, times)
 
 
 # --- reading tables back ------------------------------------------------------------------
@@ -262,17 +246,3 @@ def codes_of(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
         return col.cat.codes.to_numpy(), col.cat.categories
     codes, labels = pd.factorize(col)
     return codes, pd.Index(labels)
-
-
-def sorted_codes_of(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """As `codes_of`, the codes numbering the labels in sorted order (as grouping by the
-    labels orders its groups)."""
-    if not isinstance(col.dtype, pd.CategoricalDtype):
-        codes, labels = pd.factorize(col, sort=True)
-        return codes, pd.Index(labels)
-    cats = col.cat.categories
-    order = cats.argsort()
-    rank = np.empty(len(cats), dtype=np.int64)
-    rank[order] = np.arange(len(cats))
-    by_label = col.cat.codes.to_numpy()
-    return np.where(by_label >= 0, rank[by_label], -1), cats[order]

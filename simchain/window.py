@@ -37,16 +37,16 @@ class Window:
 
 
 class Days:
-    """The calendar days of a run, and which of them times fall on: a time's day code is its
-    day's number from 0 (the first day), -1 before the first, `n` after the last, `n + 1`
-    for NaT."""
+    """The calendar days of a run, and which of them times fall on. A time's day code is
+    its day's number from 1 (the first day) to `n`; 0 before the first day, `n + 1` after
+    the last, `nat` (n + 2) for NaT."""
 
     def __init__(self, sc: Scenario):
         start = pd.Timestamp(dt.datetime.combine(sc.calendar.start, dt.time()))
         self.n = int(np.ceil(sc.calendar.horizon / 24))
         self.index = pd.date_range(start, periods=self.n, freq="D")
         self.start = np.datetime64(start, "ms")
-        self.nat = self.n + 1
+        self.nat = self.n + 2
 
     def number(self, times: np.ndarray) -> np.ndarray:
         """The day number of each time (not NaT), from 0 on the first day (negative before)."""
@@ -56,16 +56,17 @@ class Days:
     def of(self, times: np.ndarray) -> np.ndarray:
         """The day code of each time (see the class)."""
         day = self.number(times)
-        np.clip(day, -1, self.n, out=day)
+        day += 1
+        np.clip(day, 0, self.n + 1, out=day)
         day[np.isnat(times)] = self.nat
         return day.astype(np.int32)
 
     def count(self, codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """How many times (day codes), or how much integer weight, fall on each day."""
-        per_code = np.bincount(codes + 1, weights=weights, minlength=self.n + 3)
+        per_code = np.bincount(codes, weights=weights, minlength=self.nat + 1)
         return per_code[1 : self.n + 1].astype(float)
 
     def by_end(self, codes: np.ndarray) -> np.ndarray:
         """How many times (day codes; NaT aside) come before the end of each day: a time at
         midnight is on the new day."""
-        return np.cumsum(np.bincount(codes + 1, minlength=self.n + 3)[: self.n + 1])[1:]
+        return np.cumsum(np.bincount(codes, minlength=self.nat + 1)[: self.n + 1])[1:]
