@@ -117,7 +117,7 @@ def scenario_table(names: list[str], repeats: int | None) -> Table:
         "result B/order (parquet)",
     )
     for col in columns:
-        table.add_column(col, justify="left" if col == "scenario" else "right")
+        table.add_column(col, justify="left" if col == "scenario" else "right", no_wrap=True)
     for name in names:
         r = bench_apart(name, repeats or SCENARIOS.get(name, 1))
         table.add_row(
