@@ -103,4 +103,12 @@ def _mean_cycle_time(orders: pd.DataFrame, days: Days) -> np.ndarray:
     done = ~np.isnat(delivered)
     created = orders["created"].to_numpy()[done]
     cycle = pd.Series(delivered[done] - created, copy=False).dt.total_seconds() / 3600.0
-    return cycle.groupby(days.number(created)).mean().reindex(range(days.n)).to_numpy()
+    # grouped by creation day: as codes of a categorical (from the first day any was
+    # created), the groups and their order those of the days themselves
+    day = days.number(created)
+    first = int(day.min(initial=0))
+    by = pd.Categorical.from_codes(
+        day - first, categories=pd.RangeIndex(first, day.max(initial=0) + 1)
+    )
+    mean = cycle.groupby(pd.Series(by), observed=True).mean()
+    return mean.reindex(range(days.n)).to_numpy()

@@ -51,7 +51,9 @@ class Days:
     def number(self, times: np.ndarray) -> np.ndarray:
         """The day number of each time (not NaT), from 0 on the first day (negative before)."""
         ms = times.astype("datetime64[ms]", copy=False).view(np.int64)
-        return (ms - self.start.astype(np.int64)) // DAY_MS
+        day = ms - self.start.astype(np.int64)
+        day //= DAY_MS
+        return day
 
     def of(self, times: np.ndarray) -> np.ndarray:
         """The day code of each time (see the class)."""
