@@ -54,7 +54,7 @@ def simulate(
         + chain.replenishment.log.nbytes()
     )
     n = len(chain.book)
-    tables = build_tables(chain, release=True)  # the record's memory goes as tables fill
+    tables = build_tables(chain, release=True)  # the tables take over the record's memory
     tables["daily"] = daily(tables, seen)
     tables["suppliers"] = supplier_scorecard(tables["replenishments"], seen, Window.of(seen))
     tables["resources"] = resources(tables, seen)
