@@ -25,6 +25,8 @@ if chromium() is None:
         raise RuntimeError("Chromium is required (SIMCHAIN_REQUIRE_BROWSER=1) but not found")
     pytest.skip("no Chromium on this machine", allow_module_level=True)
 
+pytestmark = pytest.mark.slow
+
 
 def assert_not_blank(png: Path) -> None:
     """Something is drawn: a good share of pixels are not background, in several colours."""

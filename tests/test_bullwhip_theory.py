@@ -217,6 +217,7 @@ def chen_results() -> dict[str, tuple[list[float], list[float]]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "lead", "window", "rate"), [(p[0], p[1], p[2], p[4]) for p in PAIRS if p[3] == 0]
 )

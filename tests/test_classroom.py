@@ -188,6 +188,7 @@ def test_quiet_prints_only_the_takeaway(tmp_path: Path) -> None:
     assert "variance ratio" in out
 
 
+@pytest.mark.slow
 def test_variants_on_a_pool_run_as_one_by_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

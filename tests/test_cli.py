@@ -56,8 +56,10 @@ def kpis(folder: Path) -> dict[str, float]:
 
 
 def run(cwd: Path, out: str, *extra: str) -> Path:
-    """`simchain run FILE --seed 7 --days 30 --out out --quiet *extra` in cwd; the run folder."""
-    args = ("run", FILE, "--seed", SEED, "--days", DAYS, "--out", out, "--quiet", *extra)
+    """`simchain run FILE --seed 7 --days 30 --out out --quiet --no-report *extra` in cwd; the
+    run folder (its tables, KPIs, scenario and manifest: the report is test_report.py's)."""
+    args = ("run", FILE, "--seed", SEED, "--days", DAYS, "--out", out, "--quiet", "--no-report")
+    args = (*args, *extra)
     proc = ok(simchain(cwd, *args))
     assert proc.stdout == "", "--quiet should print nothing"
     return cwd / out
@@ -138,7 +140,8 @@ def test_resolved_scenario_validates_and_reproduces_the_kpis(base_run, workdir):
     proc = ok(simchain(workdir, "validate", str(resolved)))
     assert "valid" in proc.stdout
     again = workdir / "again"
-    ok(simchain(workdir, "run", str(resolved), "--seed", SEED, "--out", str(again), "--quiet"))
+    args = ("run", str(resolved), "--seed", SEED, "--out", str(again), "--quiet", "--no-report")
+    ok(simchain(workdir, *args))
     assert kpis(again) == kpis(folder)
     assert (again / "kpis.csv").read_text() == (folder / "kpis.csv").read_text()
 
@@ -165,7 +168,8 @@ def test_days_shortens_the_horizon(base_run, workdir):
 
 
 def test_bundled_scenario_runs_by_name_into_the_default_folder(tmp_path):
-    proc = ok(simchain(tmp_path, "run", "classroom_single_dc", "--days", "20", "--seed", "3"))
+    args = ("run", "classroom_single_dc", "--days", "20", "--seed", "3", "--no-report")
+    proc = ok(simchain(tmp_path, *args))
     folder = tmp_path / "results" / "classroom_single_dc-seed3"
     assert (folder / "manifest.json").is_file()
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["seed"] == 3
@@ -241,12 +245,14 @@ def test_a_folder_named_like_a_bundled_scenario_does_not_hide_it(tmp_path: Path)
     experiment beside a run folder named like its scenario: the names still mean the bundled
     files."""
     (tmp_path / "classroom_single_dc").mkdir()
-    proc = simchain(tmp_path, "run", "classroom_single_dc", "--days", "20", "--out", "r", "--quiet")
+    args = ("classroom_single_dc", "--days", "20", "--out", "r", "--quiet", "--no-report")
+    proc = simchain(tmp_path, "run", *args)
     assert proc.returncode == 0, proc.stderr
     (tmp_path / "exp.yaml").write_text(
         "schema_version: 1\nname: e\nscenario: classroom_single_dc\ndays: 20\n"
         "seed: 1\nreplications: 1\nmetrics: [otif]\n",
         encoding="utf-8",
     )
-    proc = simchain(tmp_path, "experiment", "exp.yaml", "--workers", "1", "--out", "e", "--quiet")
+    args = ("exp.yaml", "--workers", "1", "--out", "e", "--quiet", "--no-report")
+    proc = simchain(tmp_path, "experiment", *args)
     assert proc.returncode == 0, proc.stderr

@@ -11,6 +11,8 @@ from simchain import load_scenario, simulate
 from simchain.bundled import resolve
 from simchain.simulate import SimulationResult
 
+pytestmark = pytest.mark.slow
+
 DAY = pd.Timedelta(days=1)
 
 

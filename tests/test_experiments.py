@@ -300,13 +300,13 @@ def test_bad_experiment_files(tmp_path, change, expected):
 
 def test_cli_runs_an_experiment_and_prints_the_comparison(tmp_path):
     write(tmp_path, SMALL.replace("replications: 3", "replications: 2"))
-    proc = simchain(tmp_path, "experiment", "exp.yaml", "--workers", "2")
+    proc = simchain(tmp_path, "experiment", "exp.yaml", "--workers", "2", "--no-report")
     assert proc.returncode == 0, proc.stderr
     assert "vs two (95 % CI)" in proc.stdout and "cycle_time_mean_h" in proc.stdout
     assert (tmp_path / "results" / "small" / "comparison.csv").exists()
     again = simchain(tmp_path, "experiment", "exp.yaml")
     assert again.returncode == 2 and "not empty" in again.stderr
-    resumed = simchain(tmp_path, "experiment", "exp.yaml", "--resume", "--quiet")
+    resumed = simchain(tmp_path, "experiment", "exp.yaml", "--resume", "--quiet", "--no-report")
     assert resumed.returncode == 0 and resumed.stdout == ""
 
 
@@ -379,7 +379,7 @@ def test_killing_the_experiment_and_resuming_loses_and_duplicates_nothing(small,
     done = sorted(p.name for p in (out / "runs").glob("*.parquet"))
     assert 1 <= len(done) < 6
     assert not (out / "runs.parquet").exists()
-    resumed = simchain(tmp_path, "experiment", "exp.yaml", "--resume", "--quiet")
+    resumed = simchain(tmp_path, "experiment", "exp.yaml", "--resume", "--quiet", "--no-report")
     assert resumed.returncode == 0, resumed.stderr
     table = pd.read_parquet(out / "runs.parquet")
     assert table["key"].is_unique and len(table) == 6
@@ -389,6 +389,7 @@ def test_killing_the_experiment_and_resuming_loses_and_duplicates_nothing(small,
     pd.testing.assert_frame_equal(values(pd.read_parquet(serial / "runs.parquet")), values(table))
 
 
+@pytest.mark.slow
 def test_a_local_dask_cluster_gives_the_same_runs(small, tmp_path):
     """Serial, process pool and a local Dask cluster: value for value the same runs."""
     exp, serial = small

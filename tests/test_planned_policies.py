@@ -160,6 +160,7 @@ def test_levels_table_uses_the_forecast_of_each_warehouses_demand() -> None:
         assert rp.asof(day - pd.Timedelta(days=1)) < rp[rp.index < "2026-01-25"].max() + 20, wh
 
 
+@pytest.mark.slow
 def test_forecast_driven_fill_rate_matches_its_base_stock_equivalent() -> None:
     """Perfect forecast, continuous review, unit Poisson demand, constant lead time L: the
     levels stay at s = round(lam L + z sqrt(lam L)), S = s + 1, i.e. base stock S, so the fill

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -77,6 +78,8 @@ STAGES = (
 UNIT_HOURS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 MS = pd.Timedelta(milliseconds=1)
 HOUR = pd.Timedelta(hours=1)
+
+pytestmark = pytest.mark.slow
 
 SIM = settings(max_examples=30, deadline=None)
 Data = dict[str, Any]

@@ -619,6 +619,7 @@ def erlang_c(c: int, a: float) -> float:
     return last / (sum(terms) + last)
 
 
+@pytest.mark.slow
 def test_packing_station_matches_erlang_c() -> None:
     """No pickers, c = 2 packers with exponential pack times (10 min), Poisson orders 9/h: the
     packing station is M/M/2 (rho = 0.75). Over independent replications the mean wait

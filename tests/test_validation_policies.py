@@ -35,6 +35,8 @@ from tests.test_validation_theory import (
     window,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def edited(scenario, edit):
     """The scenario with its resolved data changed in place by `edit`, validated again."""

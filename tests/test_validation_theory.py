@@ -29,6 +29,8 @@ from stockpyl.rq import r_q_cost_poisson
 from simchain import simulate
 from tests import builders
 
+pytestmark = pytest.mark.slow
+
 SEED = 20260901
 HOUR = pd.Timedelta(hours=1)
 COVERAGE = 0.9973  # "3 sigma", two-sided
